@@ -1,0 +1,20 @@
+"""Streamlit entry: run from the repository root with `streamlit run app/main.py` (or `make run`)."""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app.ui import catalog  # noqa: E402
+from app.ui.resources import configure_process  # noqa: E402
+
+st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/school:", layout="wide")
+configure_process()
+
+pages = [st.Page("home.py", title="Home", icon=":material/home:", url_path="home", default=True)]
+pages += [st.Page(str(Path("..") / "pages" / p.file.name), title=p.title, icon=p.icon, url_path=p.url_path)
+          for p in catalog.available()]
+st.navigation(pages).run()

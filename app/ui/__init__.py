@@ -1,0 +1,1 @@
+"""Shared UI pieces with no model math: catalog, model panel, images, charts, URL state."""

@@ -1,0 +1,77 @@
+"""The model panel every page shows: which checkpoint is loaded, its metrics, and Train / Retrain with live progress."""
+import pandas as pd
+import streamlit as st
+
+from app.ui import resources
+from engine import api, jobs, registry
+
+SOURCE_LABELS = {"shipped": "shipped with the app", "cached": "trained on this machine"}
+
+
+def _source_label(ckpt) -> str:
+    if ckpt.source == "cached" and ckpt.created >= resources.configure_process():
+        return "trained now"
+    return SOURCE_LABELS[ckpt.source]
+
+
+def _scalar_metrics(metrics: dict) -> str:
+    parts = [f"{k.replace('_', ' ')} **{v:g}**" for k, v in metrics.items()
+             if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return " · ".join(parts)
+
+
+def _loss_chart(history: list) -> None:
+    if history:
+        st.line_chart(pd.DataFrame(history, columns=["step", "loss"]), x="step", y="loss", height=160)
+
+
+def _live_progress(name: str, config, key: str) -> None:
+    job = jobs.status(name, config)
+    if job is None or not job.active:
+        st.rerun(scope="app")       # finished: reload the page so it picks up the new checkpoint
+    text = f"{job.phase or 'starting'} · step {job.step}/{job.total}"
+    if job.loss is not None:
+        text += f" · loss {job.loss:.4f}"
+    if job.eta is not None:
+        text += f" · about {job.eta:.0f} s left"
+    st.progress(min(job.fraction, 1.0), text=text)
+    _loss_chart(job.history)
+    if st.button("Cancel training", key=f"{key}:cancel", icon=":material/stop:"):
+        jobs.cancel(name, config)
+
+
+def model_panel(name: str, config, page: str) -> api.Loaded | None:
+    """Render the panel for (name, config) and return the loaded model, or None when there is none to use."""
+    spec = registry.get(name)
+    chash = registry.config_hash(name, config)
+    key = f"{page}:model:{name}:{chash}"
+    ckpt, errors = api.locate(name, config)
+    with st.container(border=True):
+        st.markdown(f"**{spec.title}** · `{name}` · config `{chash}`")
+        for error in errors:
+            st.error(f"Refused a damaged checkpoint, not loaded: {error}. Retrain to replace it.",
+                     icon=":material/gpp_bad:")
+        if ckpt:
+            st.caption(f"Checkpoint {_source_label(ckpt)}, trained in {ckpt.train_seconds:.0f} s. "
+                       + _scalar_metrics(ckpt.metrics))
+        else:
+            st.info("No checkpoint for this setting yet: train it here (progress shows live; other pages keep "
+                    "working meanwhile).", icon=":material/model_training:")
+        job = jobs.status(name, config)
+        if job is not None and job.active:
+            st.fragment(_live_progress, run_every=1.0)(name, config, key)
+        else:
+            if job is not None and job.state == "failed":
+                st.error(f"The last training run failed: {job.error}")
+            elif job is not None and job.state == "cancelled":
+                st.warning("The last training run was cancelled; nothing was saved.")
+            if st.button("Retrain" if ckpt else "Train", key=f"{key}:train", icon=":material/play_arrow:"):
+                jobs.start(name, config)
+                st.rerun()
+    if ckpt is None:
+        return None
+    try:
+        return resources.load(name, config, ckpt.sha256)
+    except (api.CheckpointError, api.NotTrained) as e:
+        st.error(f"Could not load the checkpoint: {e}")
+        return None

@@ -1,0 +1,57 @@
+"""A page's view state in the URL: read once when a link is opened, written back after every change.
+
+Values live in st.session_state under namespaced keys ("manifold:alpha"), which are also the widget keys,
+so widgets and the URL stay in step. Values from the URL are checked against the default's type and the
+allowed choices or range; anything else falls back to the default.
+"""
+from typing import Any
+
+import streamlit as st
+
+
+def _coerce(raw: str, default: Any, allowed) -> Any:
+    try:
+        if isinstance(default, bool):
+            value = raw.lower() in ("1", "true", "yes")
+        elif isinstance(default, int):
+            value = int(raw)
+        elif isinstance(default, float):
+            value = float(raw)
+        else:
+            value = str(raw)
+    except ValueError:
+        return default
+    if isinstance(allowed, tuple) and len(allowed) == 2 and not isinstance(default, str):
+        lo, hi = allowed
+        return value if lo <= value <= hi else default
+    if allowed is not None and value not in allowed:
+        return default
+    return value
+
+
+def bind(page: str, defaults: dict[str, Any], allowed: dict[str, Any] | None = None) -> None:
+    """Seed `page:name` session keys from the URL when the URL differs from what this page last wrote."""
+    allowed = allowed or {}
+    written = st.session_state.get(f"{page}:_url")
+    current = {k: st.query_params[k] for k in defaults if k in st.query_params}
+    if written is not None and current == written:
+        return
+    for name, default in defaults.items():
+        key = f"{page}:{name}"
+        if name in current:
+            st.session_state[key] = _coerce(current[name], default, allowed.get(name))
+        elif key not in st.session_state:
+            st.session_state[key] = default
+    st.session_state[f"{page}:_url"] = current
+
+
+def publish(page: str, names: list[str]) -> None:
+    """Write the current values of `names` into the URL so a copied link reproduces the view."""
+    values = {}
+    for name in names:
+        value = st.session_state.get(f"{page}:{name}")
+        values[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    for name, value in values.items():
+        if st.query_params.get(name) != value:
+            st.query_params[name] = value
+    st.session_state[f"{page}:_url"] = {k: st.query_params[k] for k in values}

@@ -1,0 +1,162 @@
+"""Command line: python -m engine list | train | warmup | eval | jobs | cancel | worker."""
+import argparse
+import json
+import sys
+import time
+
+from engine import api, jobs, registry, store
+from engine.data import DataError
+from engine.device import configure_threads, get_device
+from engine.registry import PRESETS
+
+
+def progress_bar(p) -> None:
+    # On a terminal redraw every report; in a log, one line per 10%.
+    if not sys.stderr.isatty() and p.step != p.total and (10 * p.step) // p.total == (10 * (p.step - 1)) // p.total:
+        return
+    width = 30
+    done = int(width * p.step / p.total)
+    sys.stderr.write(f"{chr(13) if sys.stderr.isatty() else ''}  [{'#' * done}{'.' * (width - done)}] {p.step}/{p.total}  loss {p.loss:.4f}  "
+                     f"eta {p.eta:5.0f}s ")
+    if p.step == p.total or not sys.stderr.isatty():
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_list(args) -> int:
+    rows = []
+    for spec in registry.list_models():
+        config = spec.config(args.preset)
+        ckpt, errors = store.find(spec.name, config)
+        rows.append({"name": spec.name, "title": spec.title, "page": spec.page, "presets": list(spec.presets),
+                     "config_hash": registry.config_hash(spec.name, config),
+                     "stored": ckpt.source if ckpt else ("damaged" if errors else None)})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            print(f"{r['name']:18} {r['page']:12} {args.preset}:{r['config_hash']}  {r['stored'] or '-':8} {r['title']}")
+    return 0
+
+
+def _train_one(name: str, preset: str, config, ship: bool) -> None:
+    print(f"{name} [{preset}] {registry.config_hash(name, config)} on {get_device()}", file=sys.stderr)
+    ckpt = api.train_and_save(name, config, progress_bar,
+                              on_phase=lambda phase: print(f"  {phase}", file=sys.stderr))
+    print(f"  saved {ckpt.path} in {ckpt.train_seconds:.0f}s", file=sys.stderr)
+    if ship:
+        print(f"  shipped {store.ship(ckpt, preset).path}", file=sys.stderr)
+
+
+def cmd_train(args) -> int:
+    spec, config = api.resolve(args.name, args.preset)
+    _train_one(args.name, args.preset, config, args.ship)
+    return 0
+
+
+def cmd_warmup(args) -> int:
+    """Train every registered model (and shipped variant) that has no stored checkpoint for the preset."""
+    for spec in registry.list_models():
+        for config in spec.configs(args.preset):
+            label = f"{spec.name} {registry.config_hash(spec.name, config)}"
+            ckpt, _ = store.find(spec.name, config)
+            if ckpt is None:
+                _train_one(spec.name, args.preset, config, args.ship)
+            elif args.ship and ckpt.source == "cached":
+                store.ship(ckpt, args.preset)
+                print(f"{label}: shipped the cached checkpoint", file=sys.stderr)
+            else:
+                print(f"{label}: already stored ({ckpt.source})", file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    spec, config = api.resolve(args.name, args.preset)
+    metrics, ckpt = api.evaluate(args.name, config)
+    out = dict(metrics, checkpoint={"name": ckpt.name, "preset": args.preset, "config_hash": ckpt.config_hash,
+                                    "source": ckpt.source, "path": str(ckpt.path)})
+    if args.json:
+        print(json.dumps(out, sort_keys=True))
+    else:
+        for key, value in out.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_jobs(args) -> int:
+    rows = jobs.all_jobs()
+    if args.json:
+        print(json.dumps([{k: v for k, v in vars(j).items() if k != "history"} for j in rows], indent=1))
+        return 0
+    for j in rows:
+        eta = f"eta {j.eta:.0f}s" if j.eta is not None and j.active else ""
+        print(f"{j.key:32} {j.state:9} {j.step}/{j.total} {j.phase} {eta} {j.error}")
+    if not rows:
+        print("no jobs")
+    return 0
+
+
+def cmd_cancel(args) -> int:
+    _, config = api.resolve(args.name, args.preset)
+    if not jobs.cancel(args.name, config):
+        raise RuntimeError(f"no running job for {args.name} [{args.preset}]")
+    print("cancel requested", file=sys.stderr)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    return jobs.run_worker(args.folder)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    preset = {"choices": PRESETS, "default": "cpu", "help": "tiny (tests), cpu (shipped), gpu (paper scale)"}
+    s = sub.add_parser("list", help="registered models and where their checkpoints are")
+    s.add_argument("--preset", **preset)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+    s = sub.add_parser("train", help="train one model (and what it needs) into the cache")
+    s.add_argument("name")
+    s.add_argument("--preset", **preset)
+    s.add_argument("--ship", action="store_true", help="also copy it into assets/checkpoints and the manifest")
+    s.set_defaults(func=cmd_train)
+    s = sub.add_parser("warmup", help="train every model not yet stored for the preset")
+    s.add_argument("--preset", **preset)
+    s.add_argument("--ship", action="store_true", help="ship every model of the preset")
+    s.set_defaults(func=cmd_warmup)
+    s = sub.add_parser("eval", help="recompute held-out metrics from the stored checkpoint")
+    s.add_argument("name")
+    s.add_argument("--preset", **preset)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_eval)
+    s = sub.add_parser("jobs", help="training jobs and their progress")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_jobs)
+    s = sub.add_parser("cancel", help="cancel a running training job")
+    s.add_argument("name")
+    s.add_argument("--preset", **preset)
+    s.set_defaults(func=cmd_cancel)
+    s = sub.add_parser("worker", help=argparse.SUPPRESS)
+    s.add_argument("folder")
+    s.set_defaults(func=cmd_worker)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if args.command not in ("worker",):
+        configure_threads("server")
+    try:
+        return args.func(args)
+    except (KeyError, ValueError, RuntimeError, DataError, api.NotTrained, store.CheckpointError) as e:
+        message = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

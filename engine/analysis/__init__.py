@@ -1,0 +1,1 @@
+"""Analyses the pages draw and the evaluators report: interpolation, plausibility, tangents, vector fields."""

@@ -1,0 +1,203 @@
+"""Training jobs in worker processes, keyed by (model name, config hash).
+
+A job is a folder under PLAYGROUND_CACHE/jobs/<name>-<hash>/ holding request.json, status.json (written
+atomically by the worker), the worker's pid and log, and a `cancel` flag file. Creating the folder is the lock:
+whoever creates it starts the worker, everyone else joins it, so ten sessions asking for the same model get one
+job. Any process (a web session, the CLI) reads progress from status.json.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine import registry, store
+
+ACTIVE = ("queued", "running")
+TERMINAL = ("done", "failed", "cancelled")
+STALE_QUEUE_SECONDS = 60     # a job folder with no live worker after this long is reported failed
+
+
+@dataclass
+class JobStatus:
+    key: str
+    name: str
+    state: str                       # queued | running | done | failed | cancelled
+    phase: str = ""
+    step: int = 0
+    total: int = 0
+    loss: float | None = None
+    elapsed: float = 0.0
+    eta: float | None = None
+    history: list = field(default_factory=list)
+    error: str = ""
+    config_hash: str = ""
+    updated: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.total if self.total else 0.0
+
+
+def jobs_root() -> Path:
+    return store.cache_root() / "jobs"
+
+
+def job_key(name: str, config) -> str:
+    return f"{name}-{registry.config_hash(name, config)}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+    if stat.rsplit(")", 1)[1].split()[0] == "Z":      # exited, not yet reaped by its parent
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        return False
+    return True
+
+
+def _read_status(folder: Path) -> JobStatus:
+    key = folder.name
+    try:
+        raw = json.loads((folder / "status.json").read_text())
+        status = JobStatus(key=key, **raw)
+    except FileNotFoundError:
+        status = JobStatus(key=key, name=key.rsplit("-", 1)[0], state="queued", updated=folder.stat().st_mtime)
+    except (OSError, json.JSONDecodeError, TypeError) as e:
+        return JobStatus(key=key, name=key.rsplit("-", 1)[0], state="failed", error=f"unreadable status ({e})")
+    if status.active:
+        pid = _pid(folder)
+        dead = (pid is not None and not _alive(pid)) or \
+               (pid is None and time.time() - status.updated > STALE_QUEUE_SECONDS)
+        if dead:
+            status.state = "failed"
+            status.error = status.error or "the training process stopped without finishing (crashed or killed)"
+    return status
+
+
+def _pid(folder: Path) -> int | None:
+    try:
+        return int((folder / "pid").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def status(name: str, config) -> JobStatus | None:
+    folder = jobs_root() / job_key(name, config)
+    return _read_status(folder) if folder.exists() else None
+
+
+def all_jobs() -> list[JobStatus]:
+    root = jobs_root()
+    if not root.exists():
+        return []
+    return [_read_status(f) for f in sorted(root.iterdir()) if f.is_dir() and not f.name.startswith(".")]
+
+
+def start(name: str, config) -> JobStatus:
+    """Start training (name, config) in a worker process, or join the job already running for it."""
+    spec = registry.get(name)
+    key = job_key(name, config)
+    folder = jobs_root() / key
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(5):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            current = _read_status(folder)
+            if current.active:
+                return current
+            _archive(folder)
+            continue
+        store.write_json_atomic(folder / "request.json",
+                                {"name": name, "config": registry.config_dict(config)})
+        store.write_json_atomic(folder / "status.json", _initial(spec.name, key, config))
+        log = open(folder / "log", "w")
+        proc = subprocess.Popen([sys.executable, "-m", "engine", "worker", str(folder)], cwd=store.REPO_ROOT,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        log.close()
+        (folder / "pid").write_text(str(proc.pid))
+        return _read_status(folder)
+    raise RuntimeError(f"could not start job {key}: its folder keeps changing")
+
+
+def _initial(name: str, key: str, config) -> dict:
+    return {"name": name, "state": "queued", "phase": "starting", "step": 0, "total": config.steps,
+            "loss": None, "elapsed": 0.0, "eta": None, "history": [], "error": "",
+            "config_hash": key.rsplit("-", 1)[1], "updated": time.time()}
+
+
+def _archive(folder: Path) -> None:
+    """Move a finished job's folder aside (atomic), so a new job can take its key."""
+    aside = folder.with_name(f".{folder.name}.{time.time_ns()}")
+    try:
+        os.rename(folder, aside)
+    except FileNotFoundError:
+        return        # another session archived it first
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def cancel(name: str, config) -> bool:
+    """Ask a running job to stop; it ends at its next progress report and saves nothing."""
+    folder = jobs_root() / job_key(name, config)
+    if not folder.exists() or not _read_status(folder).active:
+        return False
+    (folder / "cancel").touch()
+    return True
+
+
+def run_worker(folder: Path) -> int:
+    """Body of `python -m engine worker FOLDER`: train, report progress, save only on success."""
+    from engine import api
+    from engine.device import configure_threads
+    from engine.train import Cancelled
+
+    configure_threads("worker")
+    folder = Path(folder)
+    request = json.loads((folder / "request.json").read_text())
+    spec = registry.get(request["name"])
+    config = spec.config_from_dict(request["config"])
+    state = _initial(spec.name, folder.name, config)
+    last_write = 0.0
+
+    def write(**changes):
+        nonlocal last_write
+        state.update(changes, updated=time.time())
+        store.write_json_atomic(folder / "status.json", state)
+        last_write = time.monotonic()
+
+    def on_progress(p):
+        # The history chart shows only the model this job is for (not its dependencies).
+        if state["phase"] == f"training {spec.name}":
+            state["history"].append([p.step, p.loss])
+        if time.monotonic() - last_write > 0.5 or p.step == p.total:
+            write(state="running", step=p.step, total=p.total, loss=p.loss, elapsed=round(p.elapsed, 2),
+                  eta=round(p.eta, 1))
+
+    write(state="running")
+    try:
+        api.train_and_save(spec.name, config, on_progress, lambda: (folder / "cancel").exists(),
+                           on_phase=lambda phase: write(phase=phase, step=0))
+    except Cancelled:
+        write(state="cancelled", phase="cancelled")
+        return 1
+    except Exception as e:  # reported to every reader of the job; the traceback goes to the job's log
+        import traceback
+        traceback.print_exc()
+        write(state="failed", error=f"{e.__class__.__name__}: {e}")
+        return 1
+    write(state="done", phase="done", step=config.steps, eta=0.0)
+    return 0

@@ -1,0 +1,2 @@
+"""Model families; importing this package registers each of them once."""
+from engine.models import classifier, dae, dae2d  # noqa: F401

@@ -1,0 +1,92 @@
+"""One table of models: name -> ModelSpec. The CLI, the pages and the tests all list models from here."""
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+PRESETS = ("tiny", "cpu", "gpu")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One "paper vs. you" row: a tutorial claim, the paper's number and ours."""
+
+    page: str
+    claim: str
+    paper: str
+    ours: str
+    holds: bool | None
+    setting: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    title: str
+    page: str                                   # url_path of the page that shows it
+    config_cls: type
+    presets: dict[str, Any]                     # preset name -> frozen Config
+    build: Callable[[Any], Any]                 # config -> nn.Module
+    data: Callable[[Any], Any]                  # config -> data object the step and evaluator use
+    train_step: Callable[..., Any]              # (model, data, config, generator) -> scalar loss tensor
+    evaluate: Callable[..., dict]               # (model, data, config, deps) -> metrics dict
+    requires: Callable[[Any], dict] = field(default=lambda config: {})  # config -> {dep name: dep preset}
+    claims: Callable[[dict], list] = field(default=lambda metrics: [])  # metrics -> [Claim]
+    variants: tuple[dict, ...] = ()             # config overrides trained and shipped beside each preset
+
+    def configs(self, preset: str) -> list[Any]:
+        """The preset's config and its shipped variants."""
+        return [self.config(preset)] + [self.config(preset, **v) for v in self.variants]
+
+    def config(self, preset: str = "cpu", **overrides) -> Any:
+        if preset not in self.presets:
+            raise KeyError(f"model {self.name!r} has no preset {preset!r} (presets: {', '.join(self.presets)})")
+        return dataclasses.replace(self.presets[preset], **overrides)
+
+    def config_from_dict(self, values: dict) -> Any:
+        known = {f.name for f in dataclasses.fields(self.config_cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown config fields for {self.name}: {sorted(unknown)}")
+        return self.config_cls(**values)
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    if spec.name in _REGISTRY:
+        raise ValueError(f"model {spec.name!r} is already registered")
+    missing = [p for p in PRESETS if p not in spec.presets]
+    if missing:
+        raise ValueError(f"model {spec.name!r} lacks presets {missing}")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def _load_models() -> None:
+    # Importing the model package registers every family once.
+    import engine.models  # noqa: F401
+
+
+def get(name: str) -> ModelSpec:
+    _load_models()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def list_models() -> list[ModelSpec]:
+    _load_models()
+    return [_REGISTRY[n] for n in sorted(_REGISTRY)]
+
+
+def config_dict(config: Any) -> dict:
+    return dataclasses.asdict(config)
+
+
+def config_hash(name: str, config: Any) -> str:
+    """Stable 12-hex key of (model name, every config field)."""
+    blob = json.dumps({"name": name, "config": config_dict(config)}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]

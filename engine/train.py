@@ -1,0 +1,73 @@
+"""One training loop for every registered model. No argparse, no Streamlit: callers pass callbacks."""
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from engine.device import get_device
+from engine.registry import ModelSpec
+
+HISTORY_POINTS = 200    # loss curve points kept per run, whatever the step count
+
+
+class Cancelled(Exception):
+    """Raised inside the loop when the caller asked to stop."""
+
+
+@dataclass
+class Progress:
+    step: int
+    total: int
+    loss: float
+    elapsed: float
+
+    @property
+    def eta(self) -> float:
+        return self.elapsed / max(self.step, 1) * (self.total - self.step)
+
+
+@dataclass
+class TrainResult:
+    model: torch.nn.Module
+    metrics: dict
+    history: list
+    seconds: float
+
+
+def build_model(spec: ModelSpec, config) -> torch.nn.Module:
+    """Build with the config's seed without touching the caller's global RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return spec.build(config).to(get_device())
+
+
+def train(spec: ModelSpec, config, deps: dict, on_progress: Callable[[Progress], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> TrainResult:
+    """Train `spec` with `config`, then evaluate on held-out data with the loaded dependency models `deps`."""
+    start = time.perf_counter()
+    model = build_model(spec, config)
+    data = spec.data(config)
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    every = max(1, config.steps // HISTORY_POINTS)
+    history, running = [], []
+    model.train()
+    for step in range(1, config.steps + 1):
+        loss = spec.train_step(model, data, config, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        running.append(loss.item())
+        if step % every == 0 or step == config.steps:
+            mean = sum(running) / len(running)
+            running.clear()
+            history.append([step, round(mean, 6)])
+            if on_progress:
+                on_progress(Progress(step, config.steps, mean, time.perf_counter() - start))
+            if should_stop and should_stop():
+                raise Cancelled()
+    model.eval()
+    with torch.no_grad():
+        metrics = spec.evaluate(model, data, config, deps)
+    return TrainResult(model, metrics, history, time.perf_counter() - start)

@@ -1,0 +1,262 @@
+"""Manifold interpolation (slides 77-90): deep representations unfold the digit manifold."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+from streamlit_drawable_canvas import st_canvas
+
+from app.ui import charts, images, resources, url_state
+from app.ui.model_panel import model_panel
+from engine.analysis.field import grid as field_grid
+from engine.analysis.field import markov_chain, vector_field
+from engine.analysis.interpolation import interpolate
+from engine.analysis.tangents import move_along, tangent_directions
+from engine.data import DataError
+from engine.data.drawing import drawing_to_digit
+from engine.data.mnist import load_mnist
+from engine.data.toy2d import TOY_SETS
+from engine.models.dae import LEVELS
+from engine.models.dae2d import CHAIN_BOX, chain_start
+from engine import api
+from engine.registry import get as get_spec
+
+PAGE = "manifold"
+VIEWS = {"interpolate": "Interpolate two digits", "field": "Denoising vector field", "tangents": "Tangent directions"}
+LEVEL_NAMES = {"pixel": "pixel space", "h1": "hidden layer 1", "h2": "hidden layer 2", "code": "code layer"}
+PATH_POINTS = 9
+DEFAULTS = {"view": "interpolate", "a_src": "test", "a_cls": 9, "a_idx": 0, "b_src": "test", "b_cls": 3,
+            "b_idx": 0, "alpha": 0.5, "dataset": "spiral", "chains": 40, "chain_t": 30, "seed": 0,
+            "t_cls": 4, "t_idx": 0, "t_level": "code", "t_scale": 2.0}
+ALLOWED = {"view": list(VIEWS), "a_src": ["test", "draw"], "b_src": ["test", "draw"], "a_cls": (0, 9),
+           "b_cls": (0, 9), "a_idx": (0, 10**6), "b_idx": (0, 10**6), "alpha": (0.0, 1.0), "dataset": list(TOY_SETS),
+           "chains": (1, 200), "chain_t": (0, 60), "seed": (0, 10**6), "t_cls": (0, 9), "t_idx": (0, 10**6),
+           "t_level": ["h1", "h2", "code"], "t_scale": (0.5, 6.0)}
+
+
+def key(name: str) -> str:
+    return f"{PAGE}:{name}"
+
+
+def test_digit(cls: int, idx: int) -> np.ndarray:
+    data = load_mnist()
+    members = torch.nonzero(data.y_test == cls).flatten()
+    return data.x_test[members[idx % len(members)]].numpy()
+
+
+def class_count(cls: int) -> int:
+    return int((load_mnist().y_test == cls).sum())
+
+
+# ---------------------------------------------------------------- interpolation
+
+def endpoint_controls(side: str) -> np.ndarray | None:
+    """Pick one endpoint (test digit or drawing); returns its pixels or None with a message shown."""
+    st.markdown(f"**Endpoint {side.upper()}**")
+    src = st.segmented_control("Source", ["test", "draw"], key=key(f"{side}_src"), label_visibility="collapsed",
+                               format_func={"test": "Test digit", "draw": "Draw"}.get)
+    if src == "draw":
+        result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=196,
+                           width=196, drawing_mode="freedraw", return_image_data=True, key=key(f"{side}_canvas"))
+        data = result.image_data if result is not None else None
+        if data is None:
+            st.info("Draw a digit in white on the black square.")
+            return None
+        try:
+            pixels = drawing_to_digit(np.asarray(data))
+        except DataError as e:
+            st.warning(f"Endpoint {side.upper()}: {e}.")
+            return None
+        st.image(images.digit(pixels, 2), caption="as the model sees it (28 x 28)")
+        return pixels
+    c1, c2 = st.columns(2)
+    cls = c1.selectbox("Class", list(range(10)), key=key(f"{side}_cls"))
+    n = class_count(cls)
+    c2.number_input(f"Index (0-{n - 1})", min_value=0, max_value=n - 1, step=1, key=key(f"{side}_idx"))
+    pixels = test_digit(cls, st.session_state[key(f"{side}_idx")])
+    st.image(images.digit(pixels, 3))
+    return pixels
+
+
+def interpolation_view(dae, classifier) -> None:
+    left, right = st.columns(2)
+    with left:
+        xa = endpoint_controls("a")
+    with right:
+        xb = endpoint_controls("b")
+    if xa is None or xb is None:
+        return
+    if np.abs(xa - xb).max() < 1e-3:
+        st.warning("The two endpoints are the same digit: pick two different ones to interpolate between.")
+        return
+    st.fragment(interpolation_paths)(dae, classifier, xa, xb)
+
+
+@torch.no_grad()
+def interpolation_paths(dae, classifier, xa: np.ndarray, xb: np.ndarray) -> None:
+    st.slider("Mixing weight (0 = endpoint A, 1 = endpoint B)", 0.0, 1.0, step=0.05, key=key("alpha"))
+    url_state.publish(PAGE, list(DEFAULTS))
+    alpha = st.session_state[key("alpha")]
+    ta, tb = torch.from_numpy(xa).unsqueeze(0), torch.from_numpy(xb).unsqueeze(0)
+    alphas = torch.linspace(0, 1, PATH_POINTS)
+    paths = torch.cat([interpolate(dae, ta, tb, level, alphas) for level in LEVELS])        # (4, K, 784)
+    conf, pred = classifier.confidence(paths.reshape(-1, 784))
+    at_alpha = torch.cat([interpolate(dae, ta, tb, level, torch.tensor([alpha])) for level in LEVELS])  # (4, 1, 784)
+    conf_a, pred_a = classifier.confidence(at_alpha.reshape(-1, 784))
+
+    grid_col, big_col = st.columns([3, 2])
+    with grid_col:
+        st.image(images.grid(paths.numpy(), scale=2, highlight=int(round(alpha * (PATH_POINTS - 1)))),
+                 caption="Rows, top to bottom: " + ", ".join(LEVEL_NAMES[lvl] for lvl in LEVELS)
+                         + ". Each row goes from A to B.")
+    with big_col:
+        cols = st.columns(len(LEVELS))
+        for i, (col, level) in enumerate(zip(cols, LEVELS)):
+            col.image(images.digit(at_alpha[i, 0].numpy(), 3),
+                      caption=f"{LEVEL_NAMES[level]}: looks like a {pred_a[i].item()} "
+                              f"({conf_a[i].item():.0%})")
+    frame = pd.DataFrame({"mixing weight": np.tile(alphas.numpy(), len(LEVELS)),
+                          "classifier confidence": conf.numpy(),
+                          "level": np.repeat([LEVEL_NAMES[lvl] for lvl in LEVELS], PATH_POINTS)})
+    st.altair_chart(charts.path_chart(frame, "classifier confidence", alpha, LEVEL_NAMES.values()), width="stretch")
+
+
+# ---------------------------------------------------------------- vector field
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def field_arrays(_model, sha: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    pts = field_grid(CHAIN_BOX, n)
+    return pts.numpy(), vector_field(_model, pts).numpy()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def chain_paths(_model, sha: str, chains: int, steps: int, sigma: float, seed: int) -> np.ndarray:
+    return markov_chain(_model, chain_start(chains, seed), steps, sigma, seed).numpy()
+
+
+def field_view() -> None:
+    st.segmented_control("Data set", list(TOY_SETS), key=key("dataset"))
+    spec = get_spec("dae2d")
+    config = spec.config(resources.preset(), dataset=st.session_state[key("dataset")])
+    loaded = model_panel("dae2d", config, PAGE)
+    if loaded is None:
+        return
+    st.fragment(field_plot)(loaded, config)
+
+
+def field_plot(loaded, config) -> None:
+    c1, c2, c3 = st.columns(3)
+    c1.slider("Chains", 1, 200, key=key("chains"))
+    c2.slider("Chain step t", 0, 60, key=key("chain_t"))
+    c3.number_input("Seed", 0, 10**6, key=key("seed"))
+    url_state.publish(PAGE, list(DEFAULTS))
+    s = st.session_state
+    pts, field = field_arrays(loaded.model, loaded.checkpoint.sha256, 21)
+    paths = chain_paths(loaded.model, loaded.checkpoint.sha256, s[key("chains")], 60, config.sigma, s[key("seed")])
+    data = loaded.spec.data(config).train.numpy()
+    left, right = st.columns([3, 2])
+    left.pyplot(charts.field_figure(data, pts, field, paths[: s[key("chain_t")] + 1], CHAIN_BOX), width="stretch")
+    m = loaded.checkpoint.metrics
+    with right:
+        st.markdown(
+            f"Arrows: the denoising field **r(x) - x** on a grid (length scaled for display). "
+            f"Lines: {s[key('chains')]} corrupt/denoise chains x ← r(x + σε), σ = {config.sigma}, started from "
+            f"uniform noise; dots mark where they are at step {s[key('chain_t')]}.")
+        st.metric("Field points at the data (mean cosine)", f"{m['field_alignment']:.2f}",
+                  help="Cosine between r(x) - x and the direction to the nearest data point, over grid points off the data; 1 = straight at it.")
+        st.metric("Chain distance to data", f"{m['chain_end_distance']:.3f}",
+                  delta=f"{m['chain_end_distance'] - m['chain_start_distance']:.3f} from the start", delta_color="inverse")
+
+
+# ---------------------------------------------------------------- tangents
+
+def tangent_view(dae) -> None:
+    c1, c2, c3 = st.columns(3)
+    cls = c1.selectbox("Digit class", list(range(10)), key=key("t_cls"))
+    n = class_count(cls)
+    c2.number_input(f"Index (0-{n - 1})", 0, n - 1, key=key("t_idx"))
+    c3.selectbox("Jacobian of", ["h1", "h2", "code"], key=key("t_level"), format_func=LEVEL_NAMES.get)
+    st.fragment(tangent_panel)(dae)
+
+
+def tangent_panel(dae) -> None:
+    st.slider("How far to move along each direction", 0.5, 6.0, step=0.5, key=key("t_scale"))
+    url_state.publish(PAGE, list(DEFAULTS))
+    s = st.session_state
+    x = torch.from_numpy(test_digit(s[key("t_cls")], s[key("t_idx")]))
+    values, directions = tangent_directions(dae, x, s[key("t_level")], k=6)
+    steps = torch.linspace(-s[key("t_scale")], s[key("t_scale")], 7)
+    moved = torch.stack([move_along(dae, x, d, steps) for d in directions])                 # (6, 7, 784)
+    left, right = st.columns([1, 3])
+    left.image(images.digit(x.numpy(), 4), caption="the digit")
+    with right:
+        cols = st.columns(len(directions))
+        for col, v, d in zip(cols, values, directions):
+            col.image(images.signed(d.numpy(), 3), caption=f"σ = {v:.2f}")
+    st.image(images.grid(moved.numpy(), scale=2, highlight=3),
+             caption="Each row: the digit moved along one direction (left to right: -t to +t), then cleaned by the "
+                     "DAE. The framed column is the digit itself.")
+
+
+# ---------------------------------------------------------------- page
+
+def paper_vs_you(metrics: dict, dae2d_metrics: dict | None) -> None:
+    st.subheader("Paper vs. you")
+    p = metrics["plausibility_by_level"]
+    verdict = "holds" if p["claim_holds"] else "does not hold"
+    st.markdown(
+        f"**Slide 89** (Bengio et al. 2013, *Better mixing via deep representations*): interpolating between two "
+        f"digits in pixel space gives ghostly overlays, while interpolating deeper in the network stays on the "
+        f"manifold of digits. The paper shows this qualitatively. **Here the claim {verdict}**: over "
+        f"{p['pairs']} random test pairs of different classes, an independently trained classifier's mean "
+        f"confidence on the interior interpolants is "
+        + ", ".join(f"{LEVEL_NAMES[lvl]} {p['levels'][lvl]['confidence']:.2f}" for lvl in LEVELS) + ".")
+    left, right = st.columns(2)
+    rows = []
+    for level in LEVELS:
+        for a, c, d in zip(p["alphas"], p["levels"][level]["confidence_curve"], p["levels"][level]["nn_distance_curve"]):
+            rows.append({"mixing weight": a, "level": LEVEL_NAMES[level], "classifier confidence": c,
+                         "distance to nearest training digit": d})
+    frame = pd.DataFrame(rows)
+    left.altair_chart(charts.path_chart(frame, "classifier confidence", None, LEVEL_NAMES.values()), width="stretch")
+    right.altair_chart(charts.path_chart(frame, "distance to nearest training digit", None, LEVEL_NAMES.values()),
+                       width="stretch")
+    st.caption("Setting: the 4,500-digit training subset (the paper used full MNIST and a greedily stacked model); "
+               "a 3-layer denoising autoencoder whose every level has its own decoder; pixel-space interpolants "
+               "are not decoded. Curves average the paths; 0 and 1 are the endpoints' reconstructions.")
+    if dae2d_metrics:
+        st.markdown(f"**Slides 85-88** (Alain & Bengio 2013; Bengio et al. 2013): on the spiral the field's mean "
+                    f"cosine towards the nearest data point is **{dae2d_metrics['field_alignment']:.2f}**, and 500 "
+                    f"chains started from noise end **{dae2d_metrics['chain_end_distance']:.3f}** from the data on "
+                    f"average (they started {dae2d_metrics['chain_start_distance']:.3f} away).")
+
+
+def main() -> None:
+    st.title("Manifold interpolation")
+    st.markdown("Deep representations unfold the data manifold: blends made deep inside a denoising autoencoder "
+                "look like digits, blends of pixels do not (tutorial slides 77-90).")
+    url_state.bind(PAGE, DEFAULTS, ALLOWED)
+    preset = resources.preset()
+    dae_config = get_spec("dae").config(preset)
+    clf_config = get_spec("mnist_classifier").config(dae_config.scorer)
+    with st.expander("Models on this page", expanded=False):
+        dae = model_panel("dae", dae_config, PAGE)
+        classifier = model_panel("mnist_classifier", clf_config, PAGE)
+    st.caption(load_mnist().source)
+    view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get,
+                                label_visibility="collapsed") or "interpolate"
+    if view == "field":
+        field_view()
+    elif dae is None or classifier is None:
+        st.warning("This view needs the denoising autoencoder and the classifier: train them under "
+                   "'Models on this page'.")
+    elif view == "interpolate":
+        interpolation_view(dae.model, classifier.model)
+    else:
+        tangent_view(dae.model)
+    url_state.publish(PAGE, list(DEFAULTS))
+    if dae is not None:
+        spiral, _ = api.locate("dae2d", get_spec("dae2d").config(preset))
+        paper_vs_you(dae.checkpoint.metrics, spiral.metrics if spiral else None)
+
+
+main()
