@@ -21,12 +21,11 @@ for col, page in zip(cols, links.values()):
 
 rows = []
 for slides, idea, claim, url in catalog.TUTORIAL_MAP:
-    status = ("open" if url in links else "coming") if url else "background"
     rows.append({"Slides": slides, "Idea": idea, "Claim to measure": claim,
-                 "Page": f"/{url}" if url in links else (catalog.page(url).title if url else "-"),
-                 "Status": status})
+                 "Page": catalog.page(url).title if url else "background",
+                 "Open": f"/{url}" if url in links else None})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-             column_config={"Page": st.column_config.LinkColumn("Page", display_text=r"/(.*)")})
+             column_config={"Open": st.column_config.LinkColumn("Open", help="pages that exist today")})
 
 st.subheader("Paper vs. you")
 preset = resources.preset()

@@ -11,7 +11,8 @@ import streamlit as st  # noqa: E402
 from app.ui import catalog  # noqa: E402
 from app.ui.resources import configure_process  # noqa: E402
 
-st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/school:", layout="wide")
+# A local icon: a material or emoji icon would make the browser fetch the favicon from the internet.
+st.set_page_config(page_title="Deep Learning Playground", page_icon=str(ROOT / "assets" / "icon.png"), layout="wide")
 configure_process()
 
 pages = [st.Page("home.py", title="Home", icon=":material/home:", url_path="home", default=True)]

@@ -19,7 +19,9 @@ def thread_count(role: str) -> int:
     """
     override = os.environ.get("PLAYGROUND_THREADS", "").strip()
     if override:
-        return max(1, int(override))
+        if not override.isdigit() or int(override) < 1:
+            raise ValueError(f"PLAYGROUND_THREADS must be a positive whole number, not {override!r}")
+        return int(override)
     cores = os.cpu_count() or 1
     return max(1, cores - 1) if role == "worker" else cores
 

@@ -1,16 +1,18 @@
 """Training jobs in worker processes, keyed by (model name, config hash).
 
 A job is a folder under PLAYGROUND_CACHE/jobs/<name>-<hash>/ holding request.json, status.json (written
-atomically by the worker), the worker's pid and log, and a `cancel` flag file. Creating the folder is the lock:
-whoever creates it starts the worker, everyone else joins it, so ten sessions asking for the same model get one
-job. Any process (a web session, the CLI) reads progress from status.json.
+atomically by the worker), the worker's pid and log, and a `cancel` flag file. start() holds a per-key file lock
+while it checks for a running job and creates a new one, so ten sessions asking for the same model get one job.
+Any process (a web session, the CLI) reads progress from status.json.
 """
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +76,8 @@ def _read_status(folder: Path) -> JobStatus:
         raw = json.loads((folder / "status.json").read_text())
         status = JobStatus(key=key, **raw)
     except FileNotFoundError:
-        status = JobStatus(key=key, name=key.rsplit("-", 1)[0], state="queued", updated=folder.stat().st_mtime)
+        # Between mkdir and the first status write, or archived under our feet: report it as just queued.
+        status = JobStatus(key=key, name=key.rsplit("-", 1)[0], state="queued", updated=time.time())
     except (OSError, json.JSONDecodeError, TypeError) as e:
         return JobStatus(key=key, name=key.rsplit("-", 1)[0], state="failed", error=f"unreadable status ({e})")
     if status.active:
@@ -106,32 +109,36 @@ def all_jobs() -> list[JobStatus]:
     return [_read_status(f) for f in sorted(root.iterdir()) if f.is_dir() and not f.name.startswith(".")]
 
 
+@contextmanager
+def _locked(key: str):
+    """An exclusive lock per job key, across processes: start() reads, archives and creates under it."""
+    root = jobs_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f".{key}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def start(name: str, config) -> JobStatus:
     """Start training (name, config) in a worker process, or join the job already running for it."""
     spec = registry.get(name)
     key = job_key(name, config)
     folder = jobs_root() / key
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(5):
-        try:
-            folder.mkdir()
-        except FileExistsError:
+    with _locked(key):
+        if folder.exists():
             current = _read_status(folder)
             if current.active:
                 return current
             _archive(folder)
-            continue
-        store.write_json_atomic(folder / "request.json",
-                                {"name": name, "config": registry.config_dict(config)})
+        folder.mkdir()
+        store.write_json_atomic(folder / "request.json", {"name": name, "config": registry.config_dict(config)})
         store.write_json_atomic(folder / "status.json", _initial(spec.name, key, config))
-        log = open(folder / "log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", "engine", "worker", str(folder)], cwd=store.REPO_ROOT,
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        log.close()
+        with open(folder / "log", "w") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "engine", "worker", str(folder)], cwd=store.REPO_ROOT,
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
         (folder / "pid").write_text(str(proc.pid))
-        return _read_status(folder)
-    raise RuntimeError(f"could not start job {key}: its folder keeps changing")
+    return _read_status(folder)
 
 
 def _initial(name: str, key: str, config) -> dict:
@@ -141,12 +148,9 @@ def _initial(name: str, key: str, config) -> dict:
 
 
 def _archive(folder: Path) -> None:
-    """Move a finished job's folder aside (atomic), so a new job can take its key."""
+    """Move a finished job's folder aside (atomic for readers), so a new job can take its key."""
     aside = folder.with_name(f".{folder.name}.{time.time_ns()}")
-    try:
-        os.rename(folder, aside)
-    except FileNotFoundError:
-        return        # another session archived it first
+    os.rename(folder, aside)
     shutil.rmtree(aside, ignore_errors=True)
 
 

@@ -69,6 +69,7 @@ def write_json_atomic(path: Path, obj) -> None:
             json.dump(obj, f, indent=1, sort_keys=True)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)          # mkstemp creates 0600; checkpoints and manifests are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -98,6 +99,7 @@ def save(root: Path, name: str, config, state: dict[str, torch.Tensor], metrics:
             "weights_sha256": sha256_bytes(blob), "train_seconds": round(train_seconds, 2),
             "created": time.time()}
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{chash}."))
+    os.chmod(tmp, 0o755)
     try:
         (tmp / WEIGHTS).write_bytes(blob)
         (tmp / CONFIG).write_text(json.dumps(meta, indent=1, sort_keys=True))
@@ -106,11 +108,17 @@ def save(root: Path, name: str, config, state: dict[str, torch.Tensor], metrics:
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
         if final.exists():
-            # Move the old one aside first: a directory rename cannot replace a non-empty directory.
+            # A directory rename cannot replace a non-empty directory: move the old one aside, put it back if the
+            # new one cannot be renamed in, and delete it only once the new one is in place.
             trash = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{chash}.old."))
             os.replace(final, trash / "x")
-            os.replace(tmp, final)
-            shutil.rmtree(trash, ignore_errors=True)
+            try:
+                os.replace(tmp, final)
+            except BaseException:
+                os.replace(trash / "x", final)
+                raise
+            finally:
+                shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(tmp, final)
     except BaseException:
@@ -162,28 +170,36 @@ def read_manifest(root: Path | None = None) -> dict:
     if not path.exists():
         return {"checkpoints": []}
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as e:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{path} is not readable JSON ({e.__class__.__name__})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("checkpoints"), list):
+        raise CheckpointError(f"{path} does not hold a list of checkpoints")
+    return manifest
 
 
-def candidates(name: str, config) -> list[tuple[Path, str, str | None]]:
-    """(path, source, expected sha) in load order: cache first, then shipped."""
+def candidates(name: str, config, errors: list[str]) -> list[tuple[Path, str, str | None]]:
+    """(path, source, expected sha) in load order: cache first, then shipped; a bad manifest goes to errors."""
     chash = registry.config_hash(name, config)
     found = []
     cached = cache_root() / "checkpoints" / name / chash
     if cached.exists():
         found.append((cached, "cached", None))
-    for entry in read_manifest().get("checkpoints", []):
-        if entry.get("name") == name and entry.get("config_hash") == chash:
-            found.append((shipped_root() / entry["path"], "shipped", entry.get("sha256")))
+    try:
+        entries = read_manifest()["checkpoints"]
+    except CheckpointError as e:
+        errors.append(str(e))
+        entries = []
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("name") == name and entry.get("config_hash") == chash:
+            found.append((shipped_root() / str(entry.get("path")), "shipped", entry.get("sha256")))
     return found
 
 
 def find(name: str, config) -> tuple[Checkpoint | None, list[str]]:
     """First good checkpoint for (name, config) and the problems met on the way (damaged files)."""
     errors = []
-    for path, source, expected in candidates(name, config):
+    for path, source, expected in candidates(name, config, errors):
         try:
             return read(path, source, expected), errors
         except CheckpointError as e:
@@ -203,6 +219,7 @@ def ship(ckpt: Checkpoint, preset: str) -> Checkpoint:
         dest = root / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{ckpt.config_hash}."))
+        os.chmod(tmp, 0o755)
         for f in (WEIGHTS, CONFIG, METRICS):
             shutil.copy2(ckpt.path / f, tmp / f)
         if dest.exists():

@@ -49,7 +49,8 @@ def train(spec: ModelSpec, config, deps: dict, on_progress: Callable[[Progress],
     model = build_model(spec, config)
     data = spec.data(config)
     generator = torch.Generator().manual_seed(config.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    # Adam with coupled L2 (weight_decay in the gradient): weights that get no data gradient decay to zero.
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=getattr(config, "weight_decay", 0.0))
     every = max(1, config.steps // HISTORY_POINTS)
     history, running = [], []
     model.train()

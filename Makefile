@@ -1,0 +1,32 @@
+# make run   : set up .venv (first time) and serve the app on http://127.0.0.1:8501 with the shipped models
+# make test  : same set-up, then the whole suite (unit, integration, app, real-browser tests)
+# make bench : page render, interaction and concurrency numbers for this machine (not pass/fail)
+# make ship  : retrain the cpu presets and refresh assets/checkpoints (the only way shipped models change)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8501
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test bench ship
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -c "import torch, streamlit, safetensors, mlxtend, playwright; print('environment ready: torch', torch.__version__)"
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/streamlit run app/main.py --server.address $(HOST) --server.port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m tests.bench.run
+
+ship: setup
+	$(BIN)/python -m engine warmup --preset cpu --ship

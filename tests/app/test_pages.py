@@ -1,0 +1,86 @@
+"""Pages through Streamlit's AppTest on the tiny checkpoints: no browser, real engine."""
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine import registry, store
+from engine.store import REPO_ROOT
+
+pytestmark = pytest.mark.usefixtures("tiny_env")
+
+
+@pytest.fixture
+def tiny_env(tiny_cache, tmp_path, monkeypatch):
+    """The pages on tiny checkpoints, in a copy of the tiny cache each test may damage."""
+    cache = tmp_path / "cache"
+    shutil.copytree(tiny_cache, cache)
+    monkeypatch.setenv("PLAYGROUND_CACHE", str(cache))
+    monkeypatch.setenv("PLAYGROUND_SHIPPED", str(tmp_path / "no-shipped"))
+    monkeypatch.setenv("PLAYGROUND_PRESET", "tiny")
+    return cache
+
+
+def run_page(path: str, **params) -> AppTest:
+    at = AppTest.from_file(str(REPO_ROOT / path), default_timeout=120)
+    for k, v in params.items():
+        at.query_params[k] = str(v)
+    return at.run()
+
+
+def texts(elements) -> str:
+    return " ".join(str(e.value) for e in elements)
+
+
+def test_home_gathers_the_measured_claims():
+    at = run_page("app/main.py")        # Home is the default page of the navigation
+    assert not at.exception
+    frames = [df.value for df in at.dataframe]
+    claims = frames[1]
+    assert set(claims["Page"]) == {"/manifold"}
+    assert claims["Holds"].isin(["yes", "no"]).all()
+    assert "slide 89" in " ".join(claims["Claim"])
+
+
+def test_manifold_interpolates_two_test_digits():
+    at = run_page("pages/manifold.py", a_cls=9, b_cls=3, alpha=0.25)
+    assert not at.exception
+    assert at.slider[0].value == 0.25
+    # endpoints (2) + path grid + one image per level at the mixing weight (4)
+    assert len(at.get("image")) >= 7
+    at.slider[0].set_value(0.75).run()
+    assert not at.exception
+    assert at.query_params["alpha"] == "0.75"
+
+
+def test_identical_endpoints_get_a_warning_not_a_path():
+    at = run_page("pages/manifold.py", a_cls=5, b_cls=5)
+    assert "same digit" in texts(at.warning)
+    assert len(at.slider) == 0
+
+
+@pytest.mark.parametrize("view,expected", [("field", "Field points at the data"), ("tangents", "Jacobian of")])
+def test_other_views_render(view, expected):
+    at = run_page("pages/manifold.py", view=view)
+    assert not at.exception
+    labels = [str(m.label) for m in at.get("metric")] + [s.label for s in at.selectbox]
+    assert any(expected in label for label in labels)
+
+
+def test_bad_link_values_fall_back_to_defaults():
+    at = run_page("pages/manifold.py", alpha="lots", a_cls=42, view="nonsense")
+    assert not at.exception
+    assert at.slider[0].value == 0.5
+
+
+def test_a_damaged_checkpoint_is_refused_and_retrain_offered(tiny_env):
+    config = registry.get("dae").config("tiny")
+    ckpt, _ = store.find("dae", config)
+    blob = bytearray(ckpt.weights_path.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    ckpt.weights_path.write_bytes(bytes(blob))
+    at = run_page("pages/manifold.py")
+    assert not at.exception
+    assert "damaged or altered" in texts(at.error) and "weights.safetensors" in texts(at.error)
+    assert any(b.label == "Train" for b in at.button)
+    assert "needs the denoising autoencoder" in texts(at.warning)

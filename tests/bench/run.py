@@ -1,0 +1,158 @@
+"""`make bench`: page first render, slider latency, latency while training runs, and concurrent sessions.
+
+Not pass/fail: prints a table of numbers for this machine. Uses the shipped checkpoints and a throw-away cache.
+"""
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from playwright.async_api import async_playwright
+
+from app.ui import catalog
+from engine import api, jobs, registry
+from engine.analysis.interpolation import interpolate
+from engine.data.mnist import load_mnist
+from engine.models.dae import LEVELS
+from tests.e2e.harness import CHROMIUM, CHROMIUM_FLAGS, READY, streamlit_server
+
+SESSIONS = 10
+MOVES = 5
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server and its children (training workers included)."""
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if status.parent.name == str(pid) or fields.get("PPid", "").strip() == str(pid):
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total / 1024
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+async def ready(page, timeout=120_000):
+    await page.wait_for_selector(READY, timeout=timeout)
+
+
+async def first_render(browser, url: str) -> float:
+    page = await browser.new_page()
+    start = time.perf_counter()
+    await page.goto(url)
+    await ready(page)
+    elapsed = time.perf_counter() - start
+    await page.close()
+    return elapsed
+
+
+async def slider_moves(page, moves: int) -> list[float]:
+    """Seconds from a slider key press until the new interpolants are on screen."""
+    out = []
+    slider = page.get_by_role("slider").first
+    for i in range(moves):
+        before = await page.locator('[data-testid="stImage"] img').nth(3).get_attribute("src")
+        start = time.perf_counter()
+        await slider.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        await page.wait_for_function(
+            "src => { const i = document.querySelectorAll('[data-testid=\"stImage\"] img')[3];"
+            " return i && i.src !== src; }", arg=before, timeout=60_000)
+        out.append(time.perf_counter() - start)
+        await ready(page)
+    return out
+
+
+async def session(browser, url: str) -> tuple[list[float], int]:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    errors = 0
+    try:
+        await page.goto(f"{url}/manifold")
+        await ready(page)
+        latencies = await slider_moves(page, MOVES)
+        errors += await page.locator('[data-testid="stException"]').count()
+    except Exception:
+        latencies, errors = [], errors + 1
+    await context.close()
+    return latencies, errors
+
+
+def model_time_ms() -> float:
+    """Engine time of one slider step: four interpolants decoded and scored."""
+    dae = api.load("dae", registry.get("dae").config("cpu")).model
+    clf = api.load("mnist_classifier", registry.get("mnist_classifier").config("cpu")).model
+    data = load_mnist()
+    xa, xb = data.x_test[:1], data.x_test[60:61]
+    runs = []
+    with torch.no_grad():
+        for _ in range(20):
+            start = time.perf_counter()
+            out = torch.cat([interpolate(dae, xa, xb, lvl, torch.linspace(0, 1, 9)) for lvl in LEVELS])
+            clf.confidence(out.reshape(-1, 784))
+            runs.append((time.perf_counter() - start) * 1000)
+    return statistics.median(runs)
+
+
+async def main() -> None:
+    cache = tempfile.mkdtemp(prefix="bench-cache-")
+    os.environ["PLAYGROUND_CACHE"] = cache
+    rows = [("engine: one slider step (model time)", f"{model_time_ms():.1f} ms", "<= 300 ms")]
+    with streamlit_server({"PLAYGROUND_CACHE": cache}) as (url, proc):
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            for info in [None] + catalog.available():
+                path = "home" if info is None else info.url_path
+                await first_render(browser, f"{url}/{path}")                # cold: loads models, warms caches
+                warm = [await first_render(browser, f"{url}/{path}") for _ in range(3)]
+                rows.append((f"first render /{path} (warm server)", f"{statistics.median(warm):.2f} s", "<= 2 s"))
+
+            page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+            await page.goto(f"{url}/manifold")
+            await ready(page)
+            idle = await slider_moves(page, 10)
+            rows.append(("/manifold slider to screen, p50 / p95",
+                         f"{pct(idle, .5):.2f} / {pct(idle, .95):.2f} s", "<= 1 s"))
+
+            spec = registry.get("dae")
+            config = spec.config("cpu", seed=1)                             # a config not yet trained: a real job
+            jobs.start("dae", config)
+            await asyncio.sleep(3)
+            busy = await slider_moves(page, 10)
+            state = jobs.status("dae", config)
+            rows.append(("/manifold slider while a training job runs, p50 / p95",
+                         f"{pct(busy, .5):.2f} / {pct(busy, .95):.2f} s", f"job {state.state} at step {state.step}"))
+            jobs.cancel("dae", config)
+            await page.close()
+
+            start = time.perf_counter()
+            results = await asyncio.gather(*[session(browser, url) for _ in range(SESSIONS)])
+            wall = time.perf_counter() - start
+            lat = [x for r, _ in results for x in r]
+            errors = sum(e for _, e in results)
+            rows.append((f"{SESSIONS} concurrent sessions on /manifold, p50 / p95",
+                         f"{pct(lat, .5):.2f} / {pct(lat, .95):.2f} s" if lat else "no samples", "p95 <= 2 s"))
+            rows.append((f"{SESSIONS} concurrent sessions: errors / wall time", f"{errors} / {wall:.1f} s", "0 errors"))
+            rows.append(("server RSS after the sessions", f"{rss_mb(proc.pid):.0f} MB", "<= 3 GB"))
+            await browser.close()
+    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
+          f"{torch.__version__}, device {os.environ.get('PLAYGROUND_DEVICE', 'auto')}")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':{width}}  {'value':>18}  budget / note")
+    for name, value, note in rows:
+        print(f"{name:{width}}  {value:>18}  {note}")
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,37 @@
+"""Shared fixtures. Every test that touches the store or jobs gets its own cache and shipped roots."""
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    """PLAYGROUND_CACHE pointed at a fresh, empty folder (checkpoints and jobs land here)."""
+    root = tmp_path / "cache"
+    root.mkdir()
+    monkeypatch.setenv("PLAYGROUND_CACHE", str(root))
+    return root
+
+
+@pytest.fixture
+def no_shipped(tmp_path, monkeypatch) -> Path:
+    """PLAYGROUND_SHIPPED pointed at an empty folder, so the repository's assets/checkpoints are never read."""
+    root = tmp_path / "shipped"
+    root.mkdir()
+    monkeypatch.setenv("PLAYGROUND_SHIPPED", str(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_cache(tmp_path_factory) -> Path:
+    """A cache folder into which every registered model's tiny preset (and variants) is trained once per session."""
+    from engine import api, registry
+
+    root = tmp_path_factory.mktemp("tiny-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLAYGROUND_CACHE", str(root))
+        for spec in registry.list_models():
+            for config in spec.configs("tiny"):
+                if api.locate(spec.name, config)[0] is None:
+                    api.train_and_save(spec.name, config)
+    return root

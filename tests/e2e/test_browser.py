@@ -1,0 +1,111 @@
+"""Real-browser tests: a Streamlit server with the shipped checkpoints, driven through Debian's Chromium."""
+import math
+import re
+
+import pytest
+
+from app.ui import catalog
+from tests.e2e.harness import exceptions, open_page, screenshot, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def image_sources(page) -> list[str]:
+    return page.locator('[data-testid="stImage"] img').evaluate_all("imgs => imgs.map(i => i.src)")
+
+
+def draw_stroke(page, canvas, points) -> None:
+    """Drag the mouse through `points` given as fractions of the canvas box."""
+    box = canvas.bounding_box()
+    canvas.hover()
+    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=6)
+    page.mouse.up()
+
+
+@pytest.mark.parametrize("path", ["home"] + [p.url_path for p in catalog.available()])
+def test_every_page_opens_without_an_exception(server, page, path):
+    open_page(page, f"{server}/{path}")
+    assert exceptions(page) == []
+    assert page.locator("h1").first.inner_text().strip()
+    screenshot(page, f"page-{path}")
+
+
+def test_home_lists_measured_claims(server, page):
+    open_page(page, f"{server}/home")
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Paper vs. you" in body
+    assert "not trained" not in body         # every shipped model has its claims measured
+
+
+def test_manifold_slider_changes_the_images_and_the_url(server, page):
+    open_page(page, f"{server}/manifold")
+    before = image_sources(page)
+    assert len(before) >= 6                  # two endpoints, the path grid, four images at the mixing weight
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(4):
+        slider.press("ArrowRight")
+    wait_ready(page)
+    after = image_sources(page)
+    assert after[:2] == before[:2]           # the endpoints did not change
+    assert after[2:] != before[2:]           # the interpolants did
+    assert re.search(r"alpha=0\.7", page.url)
+    assert exceptions(page) == []
+    screenshot(page, "manifold-slider")
+
+
+def test_a_link_reproduces_the_view(server, page):
+    open_page(page, f"{server}/manifold?view=tangents&t_cls=7&t_scale=3.0")
+    main = page.locator('[data-testid="stMain"]')
+    assert "Jacobian of" in main.inner_text()
+    assert page.get_by_role("slider").first.get_attribute("aria-valuenow") == "3"
+    assert "7" in page.locator('[data-testid="stSelectbox"]').first.inner_text()
+    assert exceptions(page) == []
+    screenshot(page, "manifold-tangents")
+
+
+def test_drawing_two_digits_interpolates_between_them(server, page):
+    open_page(page, f"{server}/manifold?a_src=draw&b_src=draw")
+    assert page.get_by_text("Draw a digit in white").count() == 2
+    canvases = page.locator("canvas.upper-canvas")
+    draw_stroke(page, canvases.nth(0), [(0.5, 0.15), (0.5, 0.85)])                           # a "1"
+    wait_ready(page)
+    ring = [(0.5 + 0.28 * math.sin(t * math.pi / 10), 0.5 - 0.35 * math.cos(t * math.pi / 10)) for t in range(21)]
+    draw_stroke(page, canvases.nth(1), ring)                                                   # a "0"
+    wait_ready(page)
+    assert page.get_by_text("as the model sees it").count() == 2
+    assert page.get_by_text("Draw a digit in white").count() == 0
+    assert page.get_by_text("Mixing weight").count() == 1
+    assert exceptions(page) == []
+    screenshot(page, "manifold-drawn")
+
+
+def test_identical_endpoints_get_a_clear_message(server, page):
+    open_page(page, f"{server}/manifold?a_cls=3&b_cls=3")
+    assert page.get_by_text("same digit").count() == 1
+    assert exceptions(page) == []
+
+
+def test_vector_field_view_draws_the_field(server, page):
+    open_page(page, f"{server}/manifold?view=field&dataset=ring")
+    assert page.locator('[data-testid="stImage"] img, [data-testid="stPyplot"] img').count() >= 1 or \
+        page.locator("img").count() >= 1
+    assert "Field points at the data" in page.locator('[data-testid="stMain"]').inner_text()
+    assert exceptions(page) == []
+    screenshot(page, "manifold-field")
+
+
+def test_pressing_train_shows_live_progress_and_cancel_works(server, page):
+    open_page(page, f"{server}/manifold?view=field&dataset=moons")
+    page.get_by_role("button", name="Retrain").click()
+    progress = page.locator('[data-testid="stProgress"]')
+    progress.wait_for(timeout=30_000)
+    page.get_by_text(re.compile(r"step \d+/\d+")).first.wait_for(timeout=30_000)
+    screenshot(page, "manifold-training")
+    page.get_by_role("button", name="Cancel training").click()
+    page.get_by_text("cancelled").first.wait_for(timeout=60_000)
+    wait_ready(page)
+    assert exceptions(page) == []

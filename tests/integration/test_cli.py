@@ -1,0 +1,50 @@
+"""The command line: list, train, eval, jobs, and one-line errors with a non-zero exit code."""
+import json
+import subprocess
+import sys
+
+from engine import registry
+from engine.store import REPO_ROOT
+
+
+def run_cli(*args, cache):
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                          env={"PLAYGROUND_CACHE": str(cache), "PATH": "/usr/bin:/bin", "HOME": str(cache)},
+                          timeout=300)
+
+
+def test_list_json_names_every_registered_model(tmp_path):
+    out = run_cli("list", "--json", cache=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["name"] for r in rows] == [s.name for s in registry.list_models()]
+    assert all(set(r["presets"]) == {"tiny", "cpu", "gpu"} for r in rows)
+
+
+def test_train_then_eval_prints_one_json_object(tmp_path):
+    out = run_cli("train", "dae2d", "--preset", "tiny", cache=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "saved" in out.stderr
+    out = run_cli("eval", "dae2d", "--preset", "tiny", "--json", cache=tmp_path)
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout)
+    assert metrics["checkpoint"]["source"] == "cached"
+    assert -1.0 <= metrics["field_alignment"] <= 1.0
+
+
+def test_eval_of_an_untrained_model_fails_with_one_line(tmp_path, monkeypatch):
+    out = run_cli("eval", "dae", "--preset", "gpu", "--json", cache=tmp_path)
+    assert out.returncode == 1
+    assert out.stdout == ""
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ") and "not trained" in out.stderr
+
+
+def test_unknown_model_fails_with_one_line(tmp_path):
+    out = run_cli("train", "nope", cache=tmp_path)
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: unknown model 'nope'") and out.stderr.count("\n") == 1
+
+
+def test_jobs_lists_nothing_on_a_fresh_cache(tmp_path):
+    out = run_cli("jobs", "--json", cache=tmp_path)
+    assert out.returncode == 0 and json.loads(out.stdout) == []

@@ -1,0 +1,45 @@
+"""The shipped checkpoints: present for every model, small, intact, and their metrics are what eval recomputes."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine import api, registry, store
+from tests.integration.test_tiny_presets import assert_close
+
+MANIFEST = store.read_manifest(store.REPO_ROOT / "assets" / "checkpoints")["checkpoints"]
+
+
+def test_every_model_and_variant_is_shipped_for_the_cpu_preset():
+    shipped = {(e["name"], e["config_hash"]) for e in MANIFEST if e["preset"] == "cpu"}
+    wanted = {(s.name, registry.config_hash(s.name, c)) for s in registry.list_models() for c in s.configs("cpu")}
+    assert wanted <= shipped
+
+
+def test_shipped_checkpoints_stay_under_50_mb_and_match_their_checksums():
+    root = store.REPO_ROOT / "assets" / "checkpoints"
+    assert sum(e["bytes"] for e in MANIFEST) < 50 * 2**20
+    for entry in MANIFEST:
+        ckpt = store.read(root / entry["path"], "shipped", entry["sha256"])
+        assert ckpt.config_hash == entry["config_hash"]
+
+
+@pytest.mark.parametrize("entry", MANIFEST, ids=lambda e: f"{e['name']}-{e['config_hash']}")
+def test_manifest_metrics_match_what_eval_recomputes(entry, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_CACHE", str(tmp_path))     # an empty cache: only shipped checkpoints load
+    spec = registry.get(entry["name"])
+    config = spec.config(entry["preset"], **entry["variant"])
+    assert registry.config_hash(spec.name, config) == entry["config_hash"]
+    if entry["variant"]:
+        # Variants have no CLI flag; api.evaluate is the function `engine eval` calls.
+        metrics, ckpt = api.evaluate(spec.name, config)
+        assert ckpt.source == "shipped"
+    else:
+        out = subprocess.run([sys.executable, "-m", "engine", "eval", spec.name, "--preset", entry["preset"], "--json"],
+                             cwd=store.REPO_ROOT, capture_output=True, text=True, timeout=600,
+                             env={"PLAYGROUND_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        assert out.returncode == 0, out.stderr
+        metrics = json.loads(out.stdout)
+        assert metrics.pop("checkpoint")["source"] == "shipped"
+    assert_close(metrics, entry["metrics"])
