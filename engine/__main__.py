@@ -2,7 +2,6 @@
 import argparse
 import json
 import sys
-import time
 
 from engine import api, jobs, registry, store
 from engine.data import DataError

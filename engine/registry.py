@@ -2,8 +2,9 @@
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 PRESETS = ("tiny", "cpu", "gpu")
 

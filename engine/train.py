@@ -1,7 +1,7 @@
 """One training loop for every registered model. No argparse, no Streamlit: callers pass callbacks."""
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

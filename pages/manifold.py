@@ -7,6 +7,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from app.ui import charts, images, resources, url_state
 from app.ui.model_panel import model_panel
+from engine import api
 from engine.analysis.field import grid as field_grid
 from engine.analysis.field import markov_chain, vector_field
 from engine.analysis.interpolation import interpolate
@@ -17,7 +18,6 @@ from engine.data.mnist import load_mnist
 from engine.data.toy2d import TOY_SETS
 from engine.models.dae import LEVELS
 from engine.models.dae2d import CHAIN_BOX, chain_start
-from engine import api
 from engine.registry import get as get_spec
 
 PAGE = "manifold"
@@ -52,8 +52,8 @@ def class_count(cls: int) -> int:
 def endpoint_controls(side: str) -> np.ndarray | None:
     """Pick one endpoint (test digit or drawing); returns its pixels or None with a message shown."""
     st.markdown(f"**Endpoint {side.upper()}**")
-    src = st.segmented_control("Source", ["test", "draw"], key=key(f"{side}_src"), label_visibility="collapsed",
-                               format_func={"test": "Test digit", "draw": "Draw"}.get)
+    src = st.segmented_control("Source", ["test", "draw"], key=key(f"{side}_src"), required=True,
+                               label_visibility="collapsed", format_func={"test": "Test digit", "draw": "Draw"}.get)
     if src == "draw":
         result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=196,
                            width=196, drawing_mode="freedraw", return_image_data=True, key=key(f"{side}_canvas"))
@@ -66,14 +66,14 @@ def endpoint_controls(side: str) -> np.ndarray | None:
         except DataError as e:
             st.warning(f"Endpoint {side.upper()}: {e}.")
             return None
-        st.image(images.digit(pixels, 2), caption="as the model sees it (28 x 28)")
+        st.image(images.digit(pixels, 2), caption="as the model sees it (28 x 28)", output_format="PNG")
         return pixels
     c1, c2 = st.columns(2)
     cls = c1.selectbox("Class", list(range(10)), key=key(f"{side}_cls"))
     n = class_count(cls)
     c2.number_input(f"Index (0-{n - 1})", min_value=0, max_value=n - 1, step=1, key=key(f"{side}_idx"))
     pixels = test_digit(cls, st.session_state[key(f"{side}_idx")])
-    st.image(images.digit(pixels, 3))
+    st.image(images.digit(pixels, 3), output_format="PNG")
     return pixels
 
 
@@ -105,13 +105,13 @@ def interpolation_paths(dae, classifier, xa: np.ndarray, xb: np.ndarray) -> None
 
     grid_col, big_col = st.columns([3, 2])
     with grid_col:
-        st.image(images.grid(paths.numpy(), scale=2, highlight=int(round(alpha * (PATH_POINTS - 1)))),
+        st.image(images.grid(paths.numpy(), scale=2, highlight=int(round(alpha * (PATH_POINTS - 1)))), output_format="PNG",
                  caption="Rows, top to bottom: " + ", ".join(LEVEL_NAMES[lvl] for lvl in LEVELS)
                          + ". Each row goes from A to B.")
     with big_col:
         cols = st.columns(len(LEVELS))
         for i, (col, level) in enumerate(zip(cols, LEVELS)):
-            col.image(images.digit(at_alpha[i, 0].numpy(), 3),
+            col.image(images.digit(at_alpha[i, 0].numpy(), 3), output_format="PNG",
                       caption=f"{LEVEL_NAMES[level]}: looks like a {pred_a[i].item()} "
                               f"({conf_a[i].item():.0%})")
     frame = pd.DataFrame({"mixing weight": np.tile(alphas.numpy(), len(LEVELS)),
@@ -134,7 +134,7 @@ def chain_paths(_model, sha: str, chains: int, steps: int, sigma: float, seed: i
 
 
 def field_view() -> None:
-    st.segmented_control("Data set", list(TOY_SETS), key=key("dataset"))
+    st.segmented_control("Data set", list(TOY_SETS), key=key("dataset"), required=True)
     spec = get_spec("dae2d")
     config = spec.config(resources.preset(), dataset=st.session_state[key("dataset")])
     loaded = model_panel("dae2d", config, PAGE)
@@ -187,12 +187,12 @@ def tangent_panel(dae) -> None:
     steps = torch.linspace(-s[key("t_scale")], s[key("t_scale")], 7)
     moved = torch.stack([move_along(dae, x, d, steps) for d in directions])                 # (6, 7, 784)
     left, right = st.columns([1, 3])
-    left.image(images.digit(x.numpy(), 4), caption="the digit")
+    left.image(images.digit(x.numpy(), 4), caption="the digit", output_format="PNG")
     with right:
         cols = st.columns(len(directions))
         for col, v, d in zip(cols, values, directions):
-            col.image(images.signed(d.numpy(), 3), caption=f"σ = {v:.2f}")
-    st.image(images.grid(moved.numpy(), scale=2, highlight=3),
+            col.image(images.signed(d.numpy(), 3), caption=f"σ = {v:.2f}", output_format="PNG")
+    st.image(images.grid(moved.numpy(), scale=2, highlight=3), output_format="PNG",
              caption="Each row: the digit moved along one direction (left to right: -t to +t), then cleaned by the "
                      "DAE. The framed column is the digit itself.")
 
@@ -250,8 +250,8 @@ def main() -> None:
         dae = model_panel("dae", dae_config, PAGE)
         classifier = model_panel("mnist_classifier", clf_config, PAGE)
     st.caption(load_mnist().source)
-    view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get,
-                                label_visibility="collapsed") or "interpolate"
+    view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get, required=True,
+                                label_visibility="collapsed")
     if view == "field":
         field_view()
     elif dae is None or classifier is None:

@@ -67,7 +67,9 @@ def wait_ready(page, timeout: float = 60_000) -> None:
 
 
 def open_page(page, url: str, timeout: float = 60_000) -> None:
+    """Open url and wait until its script has run: every page starts with a title."""
     page.goto(url)
+    page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=timeout)
     wait_ready(page, timeout)
 
 

@@ -8,8 +8,7 @@ from torch import nn
 
 from engine import registry
 from engine.analysis.field import field_alignment, grid, markov_chain, vector_field
-from engine.analysis.interpolation import (different_class_pairs, interpolate, nearest_distance,
-                                           plausibility_by_level)
+from engine.analysis.interpolation import different_class_pairs, interpolate, nearest_distance, plausibility_by_level
 from engine.analysis.tangents import move_along, tangent_directions
 from engine.models.dae import LEVELS
 from engine.train import build_model
@@ -95,7 +94,7 @@ def test_plausibility_by_level_report(dae):
     report = plausibility_by_level(dae, classifier, data, LEVELS, n_pairs=6, n_points=5)
     assert report["pairs"] == 6 and report["alphas"] == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert set(report["levels"]) == set(LEVELS)
-    for level, row in report["levels"].items():
+    for row in report["levels"].values():
         assert len(row["confidence_curve"]) == 5 and len(row["nn_distance_curve"]) == 5
         assert 0 < row["confidence"] <= 1 and row["nn_distance"] >= 0
     pixel = report["levels"]["pixel"]["nn_distance_curve"]

