@@ -88,36 +88,40 @@ def interpolation_view(dae, classifier) -> None:
     if np.abs(xa - xb).max() < 1e-3:
         st.warning("The two endpoints are the same digit: pick two different ones to interpolate between.")
         return
-    st.fragment(interpolation_paths)(dae, classifier, xa, xb)
+    paths, conf = path_scores(dae, classifier, xa, xb)
+    st.fragment(interpolation_paths)(dae, classifier, xa, xb, paths)
+    frame = pd.DataFrame({"mixing weight": np.tile(np.linspace(0, 1, PATH_POINTS), len(LEVELS)),
+                          "classifier confidence": conf.reshape(-1),
+                          "level": np.repeat([LEVEL_NAMES[lvl] for lvl in LEVELS], PATH_POINTS)})
+    st.altair_chart(charts.path_chart(frame, "classifier confidence", LEVEL_NAMES.values()), width="stretch")
 
 
 @torch.no_grad()
-def interpolation_paths(dae, classifier, xa: np.ndarray, xb: np.ndarray) -> None:
+def path_scores(dae, classifier, xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Interpolants (4, K, 784) of the pair at every level and the classifier's confidence on each (4, K)."""
+    ta, tb = torch.from_numpy(xa).unsqueeze(0), torch.from_numpy(xb).unsqueeze(0)
+    alphas = torch.linspace(0, 1, PATH_POINTS)
+    paths = torch.cat([interpolate(dae, ta, tb, level, alphas) for level in LEVELS])        # (4, K, 784)
+    conf, _ = classifier.confidence(paths.reshape(-1, 784))
+    return paths.numpy(), conf.view(len(LEVELS), PATH_POINTS).numpy()
+
+
+@torch.no_grad()
+def interpolation_paths(dae, classifier, xa: np.ndarray, xb: np.ndarray, paths: np.ndarray) -> None:
+    """The part a slider move reruns: the paths grid with the current column framed and the four interpolants."""
     st.slider("Mixing weight (0 = endpoint A, 1 = endpoint B)", 0.0, 1.0, step=0.05, key=key("alpha"))
     url_state.publish(PAGE, DEFAULTS)
     alpha = st.session_state[key("alpha")]
     ta, tb = torch.from_numpy(xa).unsqueeze(0), torch.from_numpy(xb).unsqueeze(0)
-    alphas = torch.linspace(0, 1, PATH_POINTS)
-    paths = torch.cat([interpolate(dae, ta, tb, level, alphas) for level in LEVELS])        # (4, K, 784)
-    conf, pred = classifier.confidence(paths.reshape(-1, 784))
     at_alpha = torch.cat([interpolate(dae, ta, tb, level, torch.tensor([alpha])) for level in LEVELS])  # (4, 1, 784)
     conf_a, pred_a = classifier.confidence(at_alpha.reshape(-1, 784))
-
     grid_col, big_col = st.columns([3, 2])
-    with grid_col:
-        st.image(images.grid(paths.numpy(), scale=2, highlight=int(round(alpha * (PATH_POINTS - 1)))), output_format="PNG",
-                 caption="Rows, top to bottom: " + ", ".join(LEVEL_NAMES[lvl] for lvl in LEVELS)
-                         + ". Each row goes from A to B.")
-    with big_col:
-        cols = st.columns(len(LEVELS))
-        for i, (col, level) in enumerate(zip(cols, LEVELS)):
-            col.image(images.digit(at_alpha[i, 0].numpy(), 3), output_format="PNG",
-                      caption=f"{LEVEL_NAMES[level]}: looks like a {pred_a[i].item()} "
-                              f"({conf_a[i].item():.0%})")
-    frame = pd.DataFrame({"mixing weight": np.tile(alphas.numpy(), len(LEVELS)),
-                          "classifier confidence": conf.numpy(),
-                          "level": np.repeat([LEVEL_NAMES[lvl] for lvl in LEVELS], PATH_POINTS)})
-    st.altair_chart(charts.path_chart(frame, "classifier confidence", alpha, LEVEL_NAMES.values()), width="stretch")
+    grid_col.image(images.grid(paths, scale=2, highlight=int(round(alpha * (PATH_POINTS - 1)))), output_format="PNG",
+                   caption="Rows, top to bottom: " + ", ".join(LEVEL_NAMES[lvl] for lvl in LEVELS)
+                           + ". Each row goes from A to B; the framed column is nearest the mixing weight.")
+    for i, (col, level) in enumerate(zip(big_col.columns(len(LEVELS)), LEVELS)):
+        col.image(images.digit(at_alpha[i, 0].numpy(), 3), output_format="PNG",
+                  caption=f"{LEVEL_NAMES[level]}: looks like a {pred_a[i].item()} ({conf_a[i].item():.0%})")
 
 
 # ---------------------------------------------------------------- vector field
@@ -158,7 +162,7 @@ def field_plot(loaded, config) -> None:
     m = loaded.checkpoint.metrics
     with right:
         st.markdown(
-            f"Arrows: the denoising field **r(x) - x** on a grid (length scaled for display). "
+            f"Arrows: the direction of the denoising field **r(x) - x** on a grid; their colour is its length. "
             f"Lines: {s[key('chains')]} corrupt/denoise chains x ← r(x + σε), σ = {config.sigma}, started from "
             f"uniform noise; dots mark where they are at step {s[key('chain_t')]}.")
         st.metric("Field points at the data (mean cosine)", f"{m['field_alignment']:.2f}",
@@ -225,8 +229,8 @@ def paper_vs_you(metrics: dict, dae2d_metrics: dict | None) -> None:
             rows.append({"mixing weight": a, "level": LEVEL_NAMES[level], "classifier confidence": c,
                          "distance to nearest training digit": d})
     frame = pd.DataFrame(rows)
-    left.altair_chart(charts.path_chart(frame, "classifier confidence", None, LEVEL_NAMES.values()), width="stretch")
-    right.altair_chart(charts.path_chart(frame, "distance to nearest training digit", None, LEVEL_NAMES.values()),
+    left.altair_chart(charts.path_chart(frame, "classifier confidence", LEVEL_NAMES.values()), width="stretch")
+    right.altair_chart(charts.path_chart(frame, "distance to nearest training digit", LEVEL_NAMES.values()),
                        width="stretch")
     st.caption("Setting: the 4,500-digit training subset (the paper used full MNIST and a greedily stacked model); "
                "a 3-layer denoising autoencoder whose every level has its own decoder; pixel-space interpolants "

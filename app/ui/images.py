@@ -1,8 +1,5 @@
 """Digits and grids as images for st.image (no model math)."""
-import io
-
 import numpy as np
-from PIL import Image, ImageDraw
 
 
 def digit(pixels: np.ndarray, scale: int = 4) -> np.ndarray:
@@ -39,42 +36,3 @@ def signed(direction: np.ndarray, scale: int = 4) -> np.ndarray:
     rgb[..., 0] -= np.clip(-v, 0, None)
     img = (rgb.clip(0, 1) * 255).astype(np.uint8)
     return np.kron(img, np.ones((scale, scale, 1), dtype=np.uint8))
-
-
-def to_pil(array: np.ndarray) -> Image.Image:
-    return Image.fromarray(array)
-
-
-def with_windows(pixels: np.ndarray, windows: list[tuple[np.ndarray, int, str]], scale: int = 4) -> Image.Image:
-    """A digit with attention windows drawn as rectangles.
-
-    Each window is (params, N, colour) with params (g_X, g_Y, delta, ...) in the paper's 1-based pixel units: the
-    rectangle joins the centres of the first and last filters of the N x N grid.
-    """
-    img = Image.fromarray(digit(pixels, scale)).convert("RGB")
-    pen = ImageDraw.Draw(img)
-    for params, n, colour in windows:
-        gx, gy, delta = float(params[0]), float(params[1]), float(params[2])
-        half = (n - 1) / 2 * delta
-        # The 1-based pixel coordinate u is the centre of 0-based pixel u - 1, i.e. (u - 0.5) * scale upscaled.
-        box = [(gx - half - 0.5) * scale, (gy - half - 0.5) * scale, (gx + half - 0.5) * scale, (gy + half - 0.5) * scale]
-        pen.rectangle(box, outline=colour, width=2)
-    return img
-
-
-def tile(images: list[Image.Image], cols: int, pad: int = 4, background: int = 60) -> Image.Image:
-    """Images of one size laid out on a grid."""
-    w, h = images[0].size
-    rows = (len(images) + cols - 1) // cols
-    out = Image.new("RGB", (cols * (w + pad) + pad, rows * (h + pad) + pad), (background,) * 3)
-    for i, im in enumerate(images):
-        out.paste(im, (pad + (i % cols) * (w + pad), pad + (i // cols) * (h + pad)))
-    return out
-
-
-def gif(frames: list[Image.Image], frame_ms: int = 120, hold_ms: int = 1200) -> bytes:
-    """An endlessly looping animated GIF; the last frame is held a little longer."""
-    buf = io.BytesIO()
-    durations = [frame_ms] * (len(frames) - 1) + [hold_ms]
-    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    return buf.getvalue()

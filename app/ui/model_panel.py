@@ -46,7 +46,7 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
     chash = registry.config_hash(name, config)
     key = f"{page}:model:{name}:{chash}"
     ckpt, errors = api.locate(name, config)
-    with st.container(border=True):
+    with st.container(border=True, key=f"{page}_model_{name}"):      # class st-key-<page>_model_<name>
         st.markdown(f"**{spec.title}** · `{name}` · config `{chash}`")
         for error in errors:
             st.error(f"Refused a damaged checkpoint, not loaded: {error}. Retrain to replace it.",

@@ -74,19 +74,36 @@ async def slider_moves(page, moves: int) -> list[float]:
     return out
 
 
-async def session(browser, url: str) -> tuple[list[float], int]:
+async def open_session(browser, url: str):
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
-    errors = 0
+    await page.goto(f"{url}/manifold")
+    await ready(page)
+    return context, page
+
+
+async def work_session(page) -> tuple[list[float], int]:
     try:
-        await page.goto(f"{url}/manifold")
-        await ready(page)
         latencies = await slider_moves(page, MOVES)
-        errors += await page.locator('[data-testid="stException"]').count()
+        return latencies, await page.locator('[data-testid="stException"]').count()
     except Exception:
-        latencies, errors = [], errors + 1
-    await context.close()
-    return latencies, errors
+        return [], 1
+
+
+def script_seconds(path: str, runs: int = 5) -> float:
+    """Server-side time of one run of a page script (no browser), median of warm runs."""
+    from streamlit.testing.v1 import AppTest
+
+    from engine.store import REPO_ROOT
+
+    at = AppTest.from_file(str(REPO_ROOT / path), default_timeout=120)
+    at.run()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def model_time_ms() -> float:
@@ -108,7 +125,9 @@ def model_time_ms() -> float:
 async def main() -> None:
     cache = tempfile.mkdtemp(prefix="bench-cache-")
     os.environ["PLAYGROUND_CACHE"] = cache
-    rows = [("engine: one slider step (model time)", f"{model_time_ms():.1f} ms", "<= 300 ms")]
+    rows = [("engine: one slider step (model time)", f"{model_time_ms():.1f} ms", "<= 300 ms"),
+            ("server: /manifold script run (no browser)", f"{script_seconds('pages/manifold.py'):.2f} s", ""),
+            ("server: home script run (no browser)", f"{script_seconds('app/main.py'):.2f} s", "")]
     with streamlit_server({"PLAYGROUND_CACHE": cache}) as (url, proc):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -116,7 +135,8 @@ async def main() -> None:
                 path = "home" if info is None else info.url_path
                 await first_render(browser, f"{url}/{path}")                # cold: loads models, warms caches
                 warm = [await first_render(browser, f"{url}/{path}") for _ in range(3)]
-                rows.append((f"first render /{path} (warm server)", f"{statistics.median(warm):.2f} s", "<= 2 s"))
+                rows.append((f"first render /{path} in Chromium (warm server)", f"{statistics.median(warm):.2f} s",
+                             "<= 2 s"))
 
             page = await browser.new_page(viewport={"width": 1400, "height": 1000})
             await page.goto(f"{url}/manifold")
@@ -136,18 +156,21 @@ async def main() -> None:
             jobs.cancel("dae", config)
             await page.close()
 
+            sessions = await asyncio.gather(*[open_session(browser, url) for _ in range(SESSIONS)])
             start = time.perf_counter()
-            results = await asyncio.gather(*[session(browser, url) for _ in range(SESSIONS)])
+            results = await asyncio.gather(*[work_session(page) for _, page in sessions])
             wall = time.perf_counter() - start
+            for context, _ in sessions:
+                await context.close()
             lat = [x for r, _ in results for x in r]
             errors = sum(e for _, e in results)
-            rows.append((f"{SESSIONS} concurrent sessions on /manifold, p50 / p95",
+            rows.append((f"{SESSIONS} concurrent sessions moving the /manifold slider, p50 / p95",
                          f"{pct(lat, .5):.2f} / {pct(lat, .95):.2f} s" if lat else "no samples", "p95 <= 2 s"))
             rows.append((f"{SESSIONS} concurrent sessions: errors / wall time", f"{errors} / {wall:.1f} s", "0 errors"))
             rows.append(("server RSS after the sessions", f"{rss_mb(proc.pid):.0f} MB", "<= 3 GB"))
             await browser.close()
-    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
-          f"{torch.__version__}, device {os.environ.get('PLAYGROUND_DEVICE', 'auto')}")
+    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores (server, workers and "
+          f"Chromium share them), torch {torch.__version__}")
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':{width}}  {'value':>18}  budget / note")
     for name, value, note in rows:

@@ -102,11 +102,12 @@ def test_vector_field_view_draws_the_field(server, page):
 
 
 def test_pressing_train_shows_live_progress_and_cancel_works(server, page):
-    open_page(page, f"{server}/manifold?view=field&dataset=moons")
-    page.get_by_role("button", name="Retrain").click()
-    progress = page.locator('[data-testid="stProgress"]')
-    progress.wait_for(timeout=30_000)
-    page.get_by_text(re.compile(r"step \d+/\d+")).first.wait_for(timeout=30_000)
+    open_page(page, f"{server}/manifold")
+    page.get_by_text("Models on this page").click()
+    panel = page.locator(".st-key-manifold_model_dae")
+    panel.get_by_role("button", name="Retrain").click()
+    page.locator('[data-testid="stProgress"]').wait_for(timeout=30_000)
+    page.get_by_text(re.compile(r"training dae · step [1-9]\d*/\d+")).first.wait_for(timeout=60_000)
     screenshot(page, "manifold-training")
     page.get_by_role("button", name="Cancel training").click()
     page.get_by_text("cancelled").first.wait_for(timeout=60_000)
