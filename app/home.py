@@ -1,8 +1,8 @@
 """Home: the tutorial's map and every measured "paper vs. you" claim."""
-import pandas as pd
 import streamlit as st
 
 from app.ui import catalog, resources
+from app.ui.tables import markdown_table
 from engine import api
 
 st.title("Deep Learning Playground")
@@ -21,26 +21,24 @@ for col, page in zip(cols, links.values()):
 
 rows = []
 for slides, idea, claim, url in catalog.TUTORIAL_MAP:
+    page = catalog.page(url).title if url else "background"
     rows.append({"Slides": slides, "Idea": idea, "Claim to measure": claim,
-                 "Page": catalog.page(url).title if url else "background",
-                 "Open": f"/{url}" if url in links else None})
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-             column_config={"Open": st.column_config.LinkColumn("Open", help="pages that exist today")})
+                 "Page": f"[{page}](/{url})" if url in links else (f"{page} (coming)" if url else page)})
+st.markdown(markdown_table(rows))
 
 st.subheader("Paper vs. you")
 preset = resources.preset()
-st.caption(f"Measured by the `{preset}` checkpoints on this machine (recomputed by `python -m engine eval`).")
+st.caption(f"Measured by the `{preset}` checkpoints on this machine (`python -m engine eval NAME` recomputes them).")
 claim_rows = []
 for spec, claim, source in api.claims(preset):
     if claim is None:
-        claim_rows.append({"Page": f"/{spec.page}", "Claim": spec.title, "Paper": "", "Ours": "",
+        claim_rows.append({"Claim": f"{spec.title} ([/{spec.page}](/{spec.page}))", "Paper": "", "Ours": "",
                            "Holds": "not measured", "Setting": source})
-        continue
-    claim_rows.append({"Page": f"/{claim.page}", "Claim": claim.claim, "Paper": claim.paper, "Ours": claim.ours,
-                       "Holds": {True: "yes", False: "no", None: "-"}[claim.holds],
-                       "Setting": f"{claim.setting} ({source})"})
+    else:
+        claim_rows.append({"Claim": f"{claim.claim} ([/{claim.page}](/{claim.page}))", "Paper": claim.paper,
+                           "Ours": claim.ours, "Holds": {True: "**yes**", False: "**no**", None: "-"}[claim.holds],
+                           "Setting": f"{claim.setting} ({source} checkpoint)"})
 if claim_rows:
-    st.dataframe(pd.DataFrame(claim_rows), hide_index=True, width="stretch",
-                 column_config={"Page": st.column_config.LinkColumn("Page")})
+    st.markdown(markdown_table(claim_rows))
 else:
     st.info("No model has a stored checkpoint yet: run `python -m engine warmup`.")

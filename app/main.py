@@ -15,7 +15,7 @@ from app.ui.resources import configure_process  # noqa: E402
 st.set_page_config(page_title="Deep Learning Playground", page_icon=str(ROOT / "assets" / "icon.png"), layout="wide")
 configure_process()
 
-pages = [st.Page("home.py", title="Home", icon=":material/home:", url_path="home", default=True)]
+pages = [st.Page("home.py", title="Home", icon=":material/home:", default=True)]  # served at /
 pages += [st.Page(str(Path("..") / "pages" / p.file.name), title=p.title, icon=p.icon, url_path=p.url_path)
           for p in catalog.available()]
 st.navigation(pages).run()

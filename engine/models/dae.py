@@ -105,8 +105,8 @@ def evaluate(model, data, config, deps):
 
 def claims(metrics: dict) -> list[Claim]:
     p = metrics["plausibility_by_level"]
-    conf = " < ".join(f"{p['levels'][lvl]['confidence']:.3f}" for lvl in LEVELS)
-    dist = " > ".join(f"{p['levels'][lvl]['nn_distance']:.2f}" for lvl in LEVELS)
+    conf = ", ".join(f"{p['levels'][lvl]['confidence']:.3f}" for lvl in LEVELS)
+    dist = ", ".join(f"{p['levels'][lvl]['nn_distance']:.2f}" for lvl in LEVELS)
     return [Claim(page="manifold", claim="Interpolants at deeper levels stay on the digit manifold (slide 89)",
                   paper="qualitative: pixel blends are ghosts, deeper blends look like digits",
                   ours=f"pixel, h1, h2, code: classifier confidence {conf}; distance to nearest training digit {dist}",

@@ -132,7 +132,7 @@ async def main() -> None:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             for info in [None] + catalog.available():
-                path = "home" if info is None else info.url_path
+                path = "" if info is None else info.url_path               # Home is served at /
                 await first_render(browser, f"{url}/{path}")                # cold: loads models, warms caches
                 warm = [await first_render(browser, f"{url}/{path}") for _ in range(3)]
                 rows.append((f"first render /{path} in Chromium (warm server)", f"{statistics.median(warm):.2f} s",

@@ -30,16 +30,17 @@ def draw_stroke(page, canvas, points) -> None:
     page.mouse.up()
 
 
-@pytest.mark.parametrize("path", ["home"] + [p.url_path for p in catalog.available()])
+@pytest.mark.parametrize("path", [""] + [p.url_path for p in catalog.available()])
 def test_every_page_opens_without_an_exception(server, page, path):
     open_page(page, f"{server}/{path}")
     assert exceptions(page) == []
+    assert page.get_by_text("Page not found").count() == 0
     assert page.locator("h1").first.inner_text().strip()
-    screenshot(page, f"page-{path}")
+    screenshot(page, f"page-{path or 'home'}")
 
 
 def test_home_lists_measured_claims(server, page):
-    open_page(page, f"{server}/home")
+    open_page(page, server)
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert "Paper vs. you" in body
     assert "not trained" not in body         # every shipped model has its claims measured
