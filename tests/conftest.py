@@ -4,22 +4,22 @@ from pathlib import Path
 import pytest
 
 
+def empty_folder_in(variable: str, root: Path, monkeypatch) -> Path:
+    root.mkdir()
+    monkeypatch.setenv(variable, str(root))
+    return root
+
+
 @pytest.fixture
 def cache(tmp_path, monkeypatch) -> Path:
     """PLAYGROUND_CACHE pointed at a fresh, empty folder (checkpoints and jobs land here)."""
-    root = tmp_path / "cache"
-    root.mkdir()
-    monkeypatch.setenv("PLAYGROUND_CACHE", str(root))
-    return root
+    return empty_folder_in("PLAYGROUND_CACHE", tmp_path / "cache", monkeypatch)
 
 
 @pytest.fixture
 def no_shipped(tmp_path, monkeypatch) -> Path:
     """PLAYGROUND_SHIPPED pointed at an empty folder, so the repository's assets/checkpoints are never read."""
-    root = tmp_path / "shipped"
-    root.mkdir()
-    monkeypatch.setenv("PLAYGROUND_SHIPPED", str(root))
-    return root
+    return empty_folder_in("PLAYGROUND_SHIPPED", tmp_path / "shipped", monkeypatch)
 
 
 @pytest.fixture(scope="session")
