@@ -36,6 +36,7 @@ class JobStatus:
     eta: float | None = None
     history: list = field(default_factory=list)
     error: str = ""
+    metrics: dict = field(default_factory=dict)    # held-out metrics, once the job is done
     config_hash: str = ""
     updated: float = 0.0
 
@@ -143,7 +144,7 @@ def start(name: str, config) -> JobStatus:
 
 def _initial(name: str, key: str, config) -> dict:
     return {"name": name, "state": "queued", "phase": "starting", "step": 0, "total": config.steps,
-            "loss": None, "elapsed": 0.0, "eta": None, "history": [], "error": "",
+            "loss": None, "elapsed": 0.0, "eta": None, "history": [], "error": "", "metrics": {},
             "config_hash": key.rsplit("-", 1)[1], "updated": time.time()}
 
 
@@ -193,8 +194,8 @@ def run_worker(folder: Path) -> int:
 
     write(state="running")
     try:
-        api.train_and_save(spec.name, config, on_progress, lambda: (folder / "cancel").exists(),
-                           on_phase=lambda phase: write(phase=phase, step=0))
+        ckpt = api.train_and_save(spec.name, config, on_progress, lambda: (folder / "cancel").exists(),
+                                  on_phase=lambda phase: write(phase=phase, step=0))
     except Cancelled:
         write(state="cancelled", phase="cancelled")
         return 1
@@ -203,5 +204,5 @@ def run_worker(folder: Path) -> int:
         traceback.print_exc()
         write(state="failed", error=f"{e.__class__.__name__}: {e}")
         return 1
-    write(state="done", phase="done", step=config.steps, eta=0.0)
+    write(state="done", phase="done", step=config.steps, eta=0.0, metrics=ckpt.metrics)
     return 0

@@ -253,7 +253,11 @@ def main() -> None:
     with st.expander("Models on this page", expanded=False):
         dae = model_panel("dae", dae_config, PAGE)
         classifier = model_panel("mnist_classifier", clf_config, PAGE)
-    st.caption(load_mnist().source)
+    try:
+        st.caption(load_mnist().source)
+    except DataError as e:
+        st.error(f"The MNIST digits could not be loaded: {e}", icon=":material/error:")
+        return
     view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get, required=True,
                                 label_visibility="collapsed")
     if view == "field":

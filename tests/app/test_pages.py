@@ -86,3 +86,17 @@ def test_a_damaged_checkpoint_is_refused_and_retrain_offered(tiny_env):
     assert "damaged or altered" in texts(at.error) and "weights.safetensors" in texts(at.error)
     assert any(b.label == "Train" for b in at.button)
     assert "needs the denoising autoencoder" in texts(at.warning)
+
+
+def test_malformed_mnist_files_get_a_clear_error(tmp_path, monkeypatch):
+    from engine.data.mnist import load_mnist
+
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03garbage")
+    monkeypatch.setenv("PLAYGROUND_DATA", str(tmp_path))
+    load_mnist.cache_clear()
+    try:
+        at = run_page("pages/manifold.py")
+    finally:
+        load_mnist.cache_clear()
+    assert not at.exception
+    assert "could not be loaded" in texts(at.error) and "train-images-idx3-ubyte" in texts(at.error)

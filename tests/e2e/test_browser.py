@@ -32,8 +32,11 @@ def draw_stroke(page, canvas, points) -> None:
 
 @pytest.mark.parametrize("path", [""] + [p.url_path for p in catalog.available()])
 def test_every_page_opens_without_an_exception(server, page, path):
+    outside = []
+    page.on("request", lambda r: r.url.startswith((server, "data:", "blob:")) or outside.append(r.url))
     open_page(page, f"{server}/{path}")
     assert exceptions(page) == []
+    assert outside == []                     # nothing is fetched from the internet (favicon, fonts, scripts)
     assert page.get_by_text("Page not found").count() == 0
     assert page.locator("h1").first.inner_text().strip()
     screenshot(page, f"page-{path or 'home'}")

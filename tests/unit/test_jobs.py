@@ -128,7 +128,7 @@ def test_job_runs_to_done_and_stores_checkpoint(tiny, workers):
     ckpt, errors = store.find(NAME, tiny)
     assert errors == [] and ckpt is not None and ckpt.source == "cached"
     assert ckpt.config == registry.config_dict(tiny)
-    assert "field_alignment" in ckpt.metrics
+    assert "field_alignment" in ckpt.metrics and done.metrics == ckpt.metrics   # readable from the job too
     assert jobs.cancel(NAME, tiny) is False                 # nothing left to cancel
 
 
