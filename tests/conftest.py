@@ -4,6 +4,19 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture
+def spec():
+    """The store and job tests' model: the 2-D DAE, whose tiny preset trains in about a second."""
+    from engine import registry
+
+    return registry.get("dae2d")
+
+
+@pytest.fixture
+def tiny(spec):
+    return spec.config("tiny")
+
+
 def empty_folder_in(variable: str, root: Path, monkeypatch) -> Path:
     root.mkdir()
     monkeypatch.setenv(variable, str(root))

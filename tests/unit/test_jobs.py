@@ -52,16 +52,6 @@ def workers(monkeypatch):
 
 
 @pytest.fixture
-def spec():
-    return registry.get(NAME)
-
-
-@pytest.fixture
-def tiny(spec):
-    return spec.config("tiny")
-
-
-@pytest.fixture
 def long(spec):
     """A job that cannot finish during a test: it has to be cancelled or killed."""
     return spec.config("tiny", steps=200000)
