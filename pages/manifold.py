@@ -3,18 +3,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
-from streamlit_drawable_canvas import st_canvas
 
 from app.ui import charts, images, resources, url_state
+from app.ui.digit_input import class_count, digit_input, mnist_available, test_digit
 from app.ui.model_panel import model_panel
 from engine import api
 from engine.analysis.field import grid as field_grid
 from engine.analysis.field import markov_chain, vector_field
 from engine.analysis.interpolation import interpolate
 from engine.analysis.tangents import move_along, tangent_directions
-from engine.data import DataError
-from engine.data.drawing import drawing_to_digit
-from engine.data.mnist import load_mnist
 from engine.data.toy2d import TOY_SETS
 from engine.models.dae import LEVELS
 from engine.models.dae2d import CHAIN_BOX, chain_start
@@ -37,44 +34,12 @@ def key(name: str) -> str:
     return f"{PAGE}:{name}"
 
 
-def test_digit(cls: int, idx: int) -> np.ndarray:
-    data = load_mnist()
-    members = torch.nonzero(data.y_test == cls).flatten()
-    return data.x_test[members[idx % len(members)]].numpy()
-
-
-def class_count(cls: int) -> int:
-    return int((load_mnist().y_test == cls).sum())
-
-
 # ---------------------------------------------------------------- interpolation
 
 def endpoint_controls(side: str) -> np.ndarray | None:
     """Pick one endpoint (test digit or drawing); returns its pixels or None with a message shown."""
     st.markdown(f"**Endpoint {side.upper()}**")
-    src = st.segmented_control("Source", ["test", "draw"], key=key(f"{side}_src"), required=True,
-                               label_visibility="collapsed", format_func={"test": "Test digit", "draw": "Draw"}.get)
-    if src == "draw":
-        result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=196,
-                           width=196, drawing_mode="freedraw", return_image_data=True, key=key(f"{side}_canvas"))
-        data = result.image_data if result is not None else None
-        if data is None:
-            st.info("Draw a digit in white on the black square.")
-            return None
-        try:
-            pixels = drawing_to_digit(np.asarray(data))
-        except DataError as e:
-            st.warning(f"Endpoint {side.upper()}: {e}.")
-            return None
-        st.image(images.digit(pixels, 2), caption="as the model sees it (28 x 28)", output_format="PNG")
-        return pixels
-    c1, c2 = st.columns(2)
-    cls = c1.selectbox("Class", list(range(10)), key=key(f"{side}_cls"))
-    n = class_count(cls)
-    c2.number_input(f"Index (0-{n - 1})", min_value=0, max_value=n - 1, step=1, key=key(f"{side}_idx"))
-    pixels = test_digit(cls, st.session_state[key(f"{side}_idx")])
-    st.image(images.digit(pixels, 3), output_format="PNG")
-    return pixels
+    return digit_input(lambda name: key(f"{side}_{name}"), f"Endpoint {side.upper()}")
 
 
 def interpolation_view(dae, classifier) -> None:
@@ -253,10 +218,7 @@ def main() -> None:
     with st.expander("Models on this page", expanded=False):
         dae = model_panel("dae", dae_config, PAGE)
         classifier = model_panel("mnist_classifier", clf_config, PAGE)
-    try:
-        st.caption(load_mnist().source)
-    except DataError as e:
-        st.error(f"The MNIST digits could not be loaded: {e}", icon=":material/error:")
+    if not mnist_available():
         return
     view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get, required=True,
                                 label_visibility="collapsed")

@@ -43,3 +43,45 @@ def field_figure(data: np.ndarray, pts: np.ndarray, field: np.ndarray, paths: np
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+OPTIMIZER_COLORS = ["#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#ff7f0e", "#17becf"]
+
+
+def surface_frames(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list, steps: list[int],
+                   dpi: int = 90) -> list[np.ndarray]:
+    """Contour of z over the grid with each optimizer's path (name, (K, 2) points, colour) drawn up to each step in
+    `steps`: one RGB frame per step."""
+    fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=dpi)
+    levels = np.unique(np.quantile(z[np.isfinite(z)], np.linspace(0, 1, 26)))
+    filled = ax.contourf(xs, ys, z, levels=levels, cmap="viridis", alpha=0.9)
+    ax.contour(xs, ys, z, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
+    fig.colorbar(filled, ax=ax, shrink=0.8, label="f(x, y)", format="%.3g")
+    lines = []
+    for name, points, colour in paths:
+        (line,) = ax.plot([], [], color=colour, linewidth=1.8, label=name, animated=True)
+        (head,) = ax.plot([], [], "o", color=colour, markersize=6, markeredgecolor="white", animated=True)
+        lines.append((points, line, head))
+    if paths:
+        start = paths[0][1][0]
+        ax.plot([start[0]], [start[1]], "*", color="#ffd43b", markersize=14, markeredgecolor="black", label="start")
+    ax.set_xlim(xs[0], xs[-1])
+    ax.set_ylim(ys[0], ys[-1])
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.canvas.draw()
+    background = fig.canvas.copy_from_bbox(fig.bbox)     # the contour, drawn once; paths are blitted on top
+    frames = []
+    for step in steps:
+        fig.canvas.restore_region(background)
+        for points, line, head in lines:
+            shown = points[:step + 1]
+            line.set_data(shown[:, 0], shown[:, 1])
+            head.set_data(shown[-1:, 0], shown[-1:, 1])
+            ax.draw_artist(line)
+            ax.draw_artist(head)
+        frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    plt.close(fig)
+    return frames

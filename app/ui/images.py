@@ -1,5 +1,8 @@
 """Digits and grids as images for st.image (no model math)."""
+import io
+
 import numpy as np
+from PIL import Image, ImageDraw
 
 
 def digit(pixels: np.ndarray, scale: int = 4) -> np.ndarray:
@@ -36,3 +39,44 @@ def signed(direction: np.ndarray, scale: int = 4) -> np.ndarray:
     rgb[..., 0] -= np.clip(-v, 0, None)
     img = (rgb.clip(0, 1) * 255).astype(np.uint8)
     return np.kron(img, np.ones((scale, scale, 1), dtype=np.uint8))
+
+
+def rgb(pixels: np.ndarray, scale: int = 4) -> np.ndarray:
+    """(784,) in [0, 1] -> (28*scale, 28*scale, 3) uint8 grey as RGB."""
+    return np.repeat(digit(pixels, scale)[..., None], 3, axis=-1)
+
+
+def with_windows(pixels: np.ndarray, windows: list, scale: int = 4) -> np.ndarray:
+    """A digit with attention windows drawn on it.
+
+    windows: (centre_x, centre_y, stride, n, colour) in the paper's 1-based pixel coordinates; the rectangle spans
+    the n x n grid of filter centres plus half a stride on each side, so a wider stride draws a wider box.
+    """
+    image = Image.fromarray(rgb(pixels, scale))
+    draw = ImageDraw.Draw(image)
+    for cx, cy, stride, n, colour in windows:
+        half = n / 2 * stride
+        box = [(cx - half - 0.5) * scale, (cy - half - 0.5) * scale, (cx + half - 0.5) * scale,
+               (cy + half - 0.5) * scale]
+        draw.rectangle(box, outline=colour, width=max(1, scale // 2))
+    return np.asarray(image)
+
+
+def tile(images: list[np.ndarray], cols: int, pad: int = 4, background: int = 60) -> np.ndarray:
+    """Equal-sized RGB images laid out in rows of `cols`."""
+    h, w = images[0].shape[:2]
+    rows = -(-len(images) // cols)
+    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, 3), background, dtype=np.uint8)
+    for k, im in enumerate(images):
+        y, x = pad + (k // cols) * (h + pad), pad + (k % cols) * (w + pad)
+        out[y:y + h, x:x + w] = im
+    return out
+
+
+def gif(frames: list[np.ndarray], frame_ms: int = 150, hold_ms: int = 1200) -> bytes:
+    """Frames (RGB uint8) as a looping animated GIF; the last frame is held longer."""
+    pictures = [Image.fromarray(f) for f in frames]
+    durations = [frame_ms] * (len(pictures) - 1) + [hold_ms]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=durations, loop=0)
+    return buffer.getvalue()

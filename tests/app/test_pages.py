@@ -1,35 +1,10 @@
-"""Pages through Streamlit's AppTest on the tiny checkpoints: no browser, real engine."""
-import shutil
-
+"""Home and the manifold page through Streamlit's AppTest on the tiny checkpoints: no browser, real engine."""
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from engine import registry, store
-from engine.store import REPO_ROOT
+from tests.app.helpers import run_page, texts
 
 pytestmark = pytest.mark.usefixtures("tiny_env")
-
-
-@pytest.fixture
-def tiny_env(tiny_cache, tmp_path, monkeypatch):
-    """The pages on tiny checkpoints, in a copy of the tiny cache each test may damage."""
-    cache = tmp_path / "cache"
-    shutil.copytree(tiny_cache, cache)
-    monkeypatch.setenv("PLAYGROUND_CACHE", str(cache))
-    monkeypatch.setenv("PLAYGROUND_SHIPPED", str(tmp_path / "no-shipped"))
-    monkeypatch.setenv("PLAYGROUND_PRESET", "tiny")
-    return cache
-
-
-def run_page(path: str, **params) -> AppTest:
-    at = AppTest.from_file(str(REPO_ROOT / path), default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = str(v)
-    return at.run()
-
-
-def texts(elements) -> str:
-    return " ".join(str(e.value) for e in elements)
 
 
 def test_home_gathers_the_measured_claims():
@@ -37,7 +12,7 @@ def test_home_gathers_the_measured_claims():
     assert not at.exception
     text = texts(at.markdown)
     assert "[Manifold interpolation](/manifold)" in text                  # the map links the page that exists
-    assert "DRAW (Gregor et al. 2015)" in text and "DRAW canvas replay (coming)" in text
+    assert "DRAW (Gregor et al. 2015)" in text and "GAN trajectories (coming)" in text
     claim_rows = [line for line in text.split("| ") if "(slide 89)" in line]
     assert claim_rows                                                      # the manifold claim is measured
     assert "**yes**" in text or "**no**" in text

@@ -18,7 +18,10 @@ from app.ui import catalog
 from engine import api, jobs, registry
 from engine.analysis.interpolation import interpolate
 from engine.data.mnist import load_mnist
+from engine.device import configure_threads
 from engine.models.dae import LEVELS
+from engine.models.draw import replay_generation
+from engine.train import build_model
 from tests.e2e.harness import CHROMIUM, CHROMIUM_FLAGS, READY, streamlit_server
 
 SESSIONS = 10
@@ -58,17 +61,18 @@ async def first_render(browser, url: str) -> float:
     return elapsed
 
 
-async def slider_moves(page, moves: int) -> list[float]:
-    """Seconds from a slider key press until the new interpolants are on screen."""
+async def slider_moves(page, moves: int, image: int = 3) -> list[float]:
+    """Seconds from a slider key press until the image it drives (the `image`-th on the page; on /manifold the
+    first interpolant) has changed on screen."""
     out = []
     slider = page.get_by_role("slider").first
     for i in range(moves):
-        before = await page.locator('[data-testid="stImage"] img').nth(3).get_attribute("src")
+        before = await page.locator('[data-testid="stImage"] img').nth(image).get_attribute("src")
         start = time.perf_counter()
         await slider.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         await page.wait_for_function(
-            "src => { const i = document.querySelectorAll('[data-testid=\"stImage\"] img')[3];"
-            " return i && i.src !== src; }", arg=before, timeout=60_000)
+            "([src, n]) => { const i = document.querySelectorAll('[data-testid=\"stImage\"] img')[n];"
+            " return i && i.src !== src; }", arg=[before, image], timeout=60_000)
         out.append(time.perf_counter() - start)
         await ready(page)
     return out
@@ -122,12 +126,47 @@ def model_time_ms() -> float:
     return statistics.median(runs)
 
 
+def draw_epoch_seconds(steps: int = 10) -> float:
+    """Seconds for one pass over the training digits with the cpu preset (both networks), from `steps` timed steps
+    in a training worker's thread setting."""
+    spec = registry.get("draw")
+    config = spec.config("cpu")
+    configure_threads("worker")
+    model, data = build_model(spec, config), spec.data(config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    generator = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    for _ in range(steps):
+        loss = spec.train_step(model, data, config, generator)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    configure_threads("server")
+    return (time.perf_counter() - start) / steps * len(data.x_train) / config.batch_size
+
+
+def draw_replay_ms() -> float:
+    """Engine time per step of a generation replay (eight samples), median of five replays."""
+    config = registry.get("draw").config("cpu")
+    pair = api.load("draw", config).model
+    runs = []
+    for seed in range(5):
+        start = time.perf_counter()
+        replay_generation(pair, True, 8, seed)
+        runs.append((time.perf_counter() - start) * 1000 / config.glimpses)
+    return statistics.median(runs)
+
+
 async def main() -> None:
     cache = tempfile.mkdtemp(prefix="bench-cache-")
     os.environ["PLAYGROUND_CACHE"] = cache
     rows = [("engine: one slider step (model time)", f"{model_time_ms():.1f} ms", "<= 300 ms"),
             ("server: /manifold script run (no browser)", f"{script_seconds('pages/manifold.py'):.2f} s", ""),
-            ("server: home script run (no browser)", f"{script_seconds('app/main.py'):.2f} s", "")]
+            ("server: home script run (no browser)", f"{script_seconds('app/main.py'):.2f} s", ""),
+            ("engine: DRAW training epoch, cpu preset, both networks", f"{draw_epoch_seconds():.1f} s",
+             "4,500 digits, worker threads"),
+            ("engine: DRAW generation replay, per step (8 samples)", f"{draw_replay_ms():.1f} ms", ""),
+            ("server: /draw script run (no browser)", f"{script_seconds('pages/draw.py'):.2f} s", "")]
     with streamlit_server({"PLAYGROUND_CACHE": cache}) as (url, proc):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -144,6 +183,14 @@ async def main() -> None:
             idle = await slider_moves(page, 10)
             rows.append(("/manifold slider to screen, p50 / p95",
                          f"{pct(idle, .5):.2f} / {pct(idle, .95):.2f} s", "<= 1 s"))
+
+            draw = await browser.new_page(viewport={"width": 1400, "height": 1000})
+            await draw.goto(f"{url}/draw")
+            await ready(draw)
+            steps = await slider_moves(draw, 10, image=0)
+            rows.append(("/draw step slider to screen, p50 / p95", f"{pct(steps, .5):.2f} / {pct(steps, .95):.2f} s",
+                         "<= 1 s"))
+            await draw.close()
 
             spec = registry.get("dae")
             config = spec.config("cpu", seed=1)                             # a config not yet trained: a real job

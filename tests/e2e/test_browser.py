@@ -5,29 +5,9 @@ import re
 import pytest
 
 from app.ui import catalog
-from tests.e2e.harness import exceptions, open_page, screenshot, wait_ready
+from tests.e2e.harness import draw_stroke, exceptions, image_sources, open_page, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
-
-
-def image_sources(page, at_least: int = 1) -> list[str]:
-    """The src of every st.image on the page, once at least `at_least` of them are there."""
-    page.wait_for_function("n => document.querySelectorAll('[data-testid=\"stImage\"] img').length >= n",
-                           arg=at_least, timeout=30_000)
-    return page.locator('[data-testid="stImage"] img').evaluate_all("imgs => imgs.map(i => i.src)")
-
-
-def draw_stroke(page, canvas, points) -> None:
-    """Drag the mouse through `points` given as fractions of the canvas box (hovering the first point first, so
-    the drawing library sees the pointer enter where the stroke starts). The canvas's toolbar covers its top
-    fifth while hovered, so strokes start below it."""
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    canvas.hover(position={"x": points[0][0] * box["width"], "y": points[0][1] * box["height"]})
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=6)
-    page.mouse.up()
 
 
 @pytest.mark.parametrize("path", [""] + [p.url_path for p in catalog.available()])

@@ -17,13 +17,13 @@ from engine.train import build_model
 @pytest.fixture(scope="module")
 def dae():
     spec = registry.get("dae")
-    return build_model(spec, spec.config("tiny")).eval()
+    return build_model(spec, spec.config("tiny")).cpu().eval()
 
 
 @pytest.fixture(scope="module")
 def dae2d():
     spec = registry.get("dae2d")
-    return build_model(spec, spec.config("tiny")).eval()
+    return build_model(spec, spec.config("tiny")).cpu().eval()
 
 
 def rand(*shape, seed=0):
@@ -88,7 +88,7 @@ def test_different_class_pairs_is_deterministic():
 
 def test_plausibility_by_level_report(dae):
     classifier_spec = registry.get("mnist_classifier")
-    classifier = build_model(classifier_spec, classifier_spec.config("tiny")).eval()
+    classifier = build_model(classifier_spec, classifier_spec.config("tiny")).cpu().eval()
     x_test, y_test = rand(20, 784, seed=6), torch.arange(20) % 4
     data = SimpleNamespace(x_test=x_test, y_test=y_test, x_train=torch.cat([x_test, rand(30, 784, seed=7)]))
     report = plausibility_by_level(dae, classifier, data, LEVELS, n_pairs=6, n_points=5)

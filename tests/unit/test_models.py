@@ -14,7 +14,7 @@ from engine.train import build_model
 @pytest.fixture
 def dae():
     config = registry.get("dae").config("tiny")
-    return build_model(registry.get("dae"), config).eval(), config
+    return build_model(registry.get("dae"), config).cpu().eval(), config
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_corrupt_masks_about_mask_prob():
 
 def test_classifier_logits_and_confidence(digits):
     config = registry.get("mnist_classifier").config("tiny")
-    model = build_model(registry.get("mnist_classifier"), config).eval()
+    model = build_model(registry.get("mnist_classifier"), config).cpu().eval()
     assert isinstance(model, DigitNet)
     logits = model(digits)
     assert logits.shape == (5, 10) and torch.isfinite(logits).all()
@@ -94,7 +94,7 @@ def test_random_shift_rolls_the_image():
 @pytest.mark.parametrize("spec", registry.list_models(), ids=lambda s: s.name)
 def test_tiny_preset_forward_has_no_nan(spec):
     config = spec.config("tiny")
-    model = build_model(spec, config).eval()
+    model = build_model(spec, config).cpu().eval()
     data = spec.data(config)
     x = data.x_test[:4] if hasattr(data, "x_test") else data.test[:4]
     with torch.no_grad():

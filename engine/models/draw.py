@@ -1,0 +1,380 @@
+"""DRAW: a recurrent VAE that builds an image over T steps with differentiable attention (Gregor et al. 2015,
+"DRAW: A Recurrent Neural Network For Image Generation", arXiv 1502.04623).
+
+For t = 1..T (section 2):
+    x^_t = x - sigmoid(c_{t-1})                      error image
+    r_t = read(x, x^_t, h^dec_{t-1})
+    h^enc_t = LSTM_enc(h^enc_{t-1}, [r_t, h^dec_{t-1}])
+    z_t ~ Q(z_t | h^enc_t) = N(mu_t, sigma_t)
+    h^dec_t = LSTM_dec(h^dec_{t-1}, z_t)
+    c_t = c_{t-1} + write(h^dec_t)
+Loss = -log D(x | c_T) + sum_t KL(Q(z_t | h^enc_t) || N(0, I)), the negative variational bound in nats.
+
+Attention (section 3.2): an N x N grid of Gaussian filters with centre (g_X, g_Y), stride delta, variance sigma^2
+and intensity gamma, all linear in h^dec:
+    g_X = (A + 1) / 2 (g~_X + 1),  delta = (max(A, B) - 1) / (N - 1) delta~,
+    mu_X^i = g_X + (i - N/2 - 0.5) delta,  F_X[i, a] = exp(-(a - mu_X^i)^2 / (2 sigma^2)) / Z_X
+    read = gamma [F_Y x F_X^T, F_Y x^ F_X^T],   write = (1 / gamma^) F^_Y^T w_t F^_X
+The no-attention baseline reads the whole image and error image and writes the whole canvas.
+"""
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.analysis.interpolation import nearest_distance
+from engine.data.mnist import load_mnist
+from engine.models.common import model_device, sample_batch
+from engine.registry import Claim, ModelSpec, register
+
+SIZE = 28                    # A = B = 28: MNIST
+PAPER_NLL = {"attention": 80.97, "no_attention": 87.40}   # Table 2, binarized MNIST, T = 64
+WINDOW_FIELDS = ("gx", "gy", "delta", "sigma", "gamma")
+WINDOW_SPAN = 0.7           # initial grid width as a share of the image
+
+
+@dataclass(frozen=True)
+class DrawConfig:
+    glimpses: int = 16          # T; the paper uses 64 for MNIST, 16 keeps training within minutes on 2 cores
+    enc_size: int = 256         # encoder LSTM units (paper: 256)
+    dec_size: int = 256         # decoder LSTM units (paper: 256)
+    z_size: int = 32            # latent units per step (paper: 100)
+    # Window sizes: the paper's MNIST model reads 2 x 2 and writes 5 x 5 over T = 64 steps. With 4x fewer steps,
+    # a 4 x 4 read and a 10 x 10 write keep the paper's totals (T N^2: 256 read and 1,600 written filter values).
+    read_n: int = 4
+    write_n: int = 10
+    steps: int = 2000           # for each of the two networks
+    batch_size: int = 64
+    lr: float = 1e-3
+    seed: int = 0
+    eval_samples: int = 64      # generated samples compared with their nearest training digit
+
+
+# ---------------------------------------------------------------- attention
+
+def filterbank(params: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict]:
+    """Gaussian filterbanks F_X, F_Y (B, N, 28) and intensity gamma (B,) from raw attention params (B, 5).
+
+    params = (g~_X, g~_Y, log sigma^2, log delta~, log gamma), linear in h^dec (paper eq. 21-24).
+    """
+    gx_, gy_, log_var, log_delta, log_gamma = params.unbind(-1)                     # each (B,)
+    gx = (SIZE + 1) / 2 * (gx_ + 1)
+    gy = (SIZE + 1) / 2 * (gy_ + 1)
+    delta = (SIZE - 1) / max(n - 1, 1) * torch.exp(log_delta)
+    var = torch.exp(log_var)
+    offsets = torch.arange(1, n + 1, device=params.device) - n / 2 - 0.5          # (N,): i - N/2 - 0.5
+    mu_x = gx[:, None] + offsets[None] * delta[:, None]                             # (B, N)
+    mu_y = gy[:, None] + offsets[None] * delta[:, None]
+    pixels = torch.arange(1, SIZE + 1, device=params.device, dtype=params.dtype)    # (28,): 1-based as in the paper
+    # exp(-(a - mu)^2 / 2 sigma^2) / Z is a softmax over pixels a: each filter sums to 1 even when its centre lies
+    # far outside the image, where the plain exponentials would all underflow to 0.
+    fx = torch.softmax(-(pixels[None, None] - mu_x[..., None]) ** 2 / (2 * var[:, None, None]), -1)   # (B, N, 28)
+    fy = torch.softmax(-(pixels[None, None] - mu_y[..., None]) ** 2 / (2 * var[:, None, None]), -1)
+    gamma = torch.exp(log_gamma)
+    window = {"gx": gx, "gy": gy, "delta": delta, "sigma": var.sqrt(), "gamma": gamma}
+    return fx, fy, gamma, window
+
+
+def read_glimpse(image: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor) -> torch.Tensor:
+    """F_Y x F_X^T: (B, 784) image -> (B, N*N) glimpse."""
+    img = image.view(-1, SIZE, SIZE)                                                # (B, 28, 28)
+    return (fy @ img @ fx.transpose(1, 2)).flatten(1)                               # (B, N, N) -> (B, N*N)
+
+
+def write_patch(patch: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor) -> torch.Tensor:
+    """F^_Y^T w F^_X: (B, N*N) patch -> (B, 784) canvas update."""
+    n = fx.shape[1]
+    w = patch.view(-1, n, n)                                                        # (B, N, N)
+    return (fy.transpose(1, 2) @ w @ fx).flatten(1)                                 # (B, 28, 28) -> (B, 784)
+
+
+def window_params(dec_size: int, n: int, write: bool) -> nn.Linear:
+    """The linear map h^dec -> (g~_X, g~_Y, log sigma^2, log delta~, log gamma) of an N x N window.
+
+    The paper leaves the initial window open; the bias here sets it. A zero bias would span the grid over the whole
+    image with sigma = 1, so a 2 x 2 read would start at the blank corners, see nothing and get no gradient to move.
+    Instead every window starts centred, spanning 70% of the image, with sigma half the stride. Each write filter
+    spreads one patch value over a Gaussian of unit mass, whose peak is only 1 / (2 pi sigma^2); the write's
+    intensity 1 / gamma starts at 2 pi sigma^2, so a patch value of 1 adds about one logit at the filter centre
+    instead of the output weights having to grow a hundredfold first.
+    """
+    layer = nn.Linear(dec_size, 5)
+    delta = WINDOW_SPAN * (SIZE - 1) / max(n - 1, 1)
+    var = (delta / 2) ** 2
+    log_gamma = -math.log(2 * math.pi * var) if write else 0.0
+    with torch.no_grad():
+        layer.bias.copy_(torch.tensor([0.0, 0.0, math.log(var), math.log(WINDOW_SPAN), log_gamma]))
+    return layer
+
+
+class AttentiveRead(nn.Module):
+    def __init__(self, config: DrawConfig):
+        super().__init__()
+        self.n = config.read_n
+        self.params = window_params(config.dec_size, self.n, write=False)
+        self.size = 2 * self.n * self.n
+
+    def forward(self, x, x_hat, h_dec):
+        fx, fy, gamma, window = filterbank(self.params(h_dec), self.n)
+        glimpse = torch.cat([read_glimpse(x, fx, fy), read_glimpse(x_hat, fx, fy)], -1)   # (B, 2*N*N)
+        return gamma[:, None] * glimpse, window
+
+
+class AttentiveWrite(nn.Module):
+    def __init__(self, config: DrawConfig):
+        super().__init__()
+        self.n = config.write_n
+        self.patch = nn.Linear(config.dec_size, self.n * self.n)
+        self.params = window_params(config.dec_size, self.n, write=True)
+
+    def forward(self, h_dec):
+        fx, fy, gamma, window = filterbank(self.params(h_dec), self.n)
+        return write_patch(self.patch(h_dec), fx, fy) / gamma[:, None], window
+
+
+class FullRead(nn.Module):
+    """Baseline: the whole image and error image."""
+
+    size = 2 * SIZE * SIZE
+
+    def forward(self, x, x_hat, h_dec):
+        return torch.cat([x, x_hat], -1), None
+
+
+class FullWrite(nn.Module):
+    """Baseline: the whole canvas at every step."""
+
+    def __init__(self, config: DrawConfig):
+        super().__init__()
+        self.out = nn.Linear(config.dec_size, SIZE * SIZE)
+
+    def forward(self, h_dec):
+        return self.out(h_dec), None
+
+
+# ---------------------------------------------------------------- the network
+
+class Draw(nn.Module):
+    def __init__(self, config: DrawConfig, attention: bool):
+        super().__init__()
+        self.config = config
+        self.attention = attention
+        self.read = AttentiveRead(config) if attention else FullRead()
+        self.write = AttentiveWrite(config) if attention else FullWrite(config)
+        self.encoder = nn.LSTMCell(self.read.size + config.dec_size, config.enc_size)
+        self.decoder = nn.LSTMCell(config.z_size, config.dec_size)
+        self.q = nn.Linear(config.enc_size, 2 * config.z_size)        # mu and log sigma of Q(z_t | h^enc_t)
+        # c_0, a learned bias for both variants: the background starts dark, so the writes are spent on ink.
+        self.canvas0 = nn.Parameter(torch.zeros(SIZE * SIZE))
+
+    def _zeros(self, batch: int, size: int, device) -> torch.Tensor:
+        return torch.zeros(batch, size, device=device)
+
+    def forward(self, x: torch.Tensor, noise: torch.Tensor, record: bool = False):
+        """Run the inference network on binary images x (B, 784) with eps noise (T, B, z).
+
+        Returns reconstruction loss (B,), KL (B,) in nats, and when record=True the canvases (T, B, 784) and the
+        read and write windows per step.
+        """
+        c = self.config
+        b, dev = len(x), x.device
+        canvas = self.canvas0.expand(b, -1)
+        h_enc, c_enc = self._zeros(b, c.enc_size, dev), self._zeros(b, c.enc_size, dev)
+        h_dec, c_dec = self._zeros(b, c.dec_size, dev), self._zeros(b, c.dec_size, dev)
+        kl = torch.zeros(b, device=dev)
+        trace = {"canvases": [], "read": [], "write": []}
+        for t in range(c.glimpses):
+            x_hat = x - torch.sigmoid(canvas)                                              # error image
+            r, read_window = self.read(x, x_hat, h_dec)
+            h_enc, c_enc = self.encoder(torch.cat([r, h_dec], -1), (h_enc, c_enc))
+            mu, log_sigma = self.q(h_enc).chunk(2, -1)                                    # (B, z) each
+            z = mu + torch.exp(log_sigma) * noise[t]
+            kl = kl + 0.5 * (mu ** 2 + torch.exp(2 * log_sigma) - 2 * log_sigma - 1).sum(-1)
+            h_dec, c_dec = self.decoder(z, (h_dec, c_dec))
+            update, write_window = self.write(h_dec)
+            canvas = canvas + update
+            if record:
+                trace["canvases"].append(torch.sigmoid(canvas).detach().cpu())
+                trace["read"].append(_window_row(read_window))
+                trace["write"].append(_window_row(write_window))
+        recon = F.binary_cross_entropy_with_logits(canvas, x, reduction="none").sum(-1)
+        return recon, kl, (_stack(trace) if record else None)
+
+    @torch.no_grad()
+    def generate(self, noise: torch.Tensor) -> dict:
+        """Sample from the prior: z_t = eps_t (T, B, z). Returns canvases (T, B, 784) and write windows."""
+        c = self.config
+        b, dev = noise.shape[1], noise.device
+        canvas = self.canvas0.expand(b, -1)
+        h_dec, c_dec = self._zeros(b, c.dec_size, dev), self._zeros(b, c.dec_size, dev)
+        trace = {"canvases": [], "read": [], "write": []}
+        for t in range(c.glimpses):
+            h_dec, c_dec = self.decoder(noise[t], (h_dec, c_dec))
+            update, write_window = self.write(h_dec)
+            canvas = canvas + update
+            trace["canvases"].append(torch.sigmoid(canvas).cpu())
+            trace["write"].append(_window_row(write_window))
+        return _stack(trace)
+
+
+def _window_row(window: dict | None) -> torch.Tensor | None:
+    """Window parameters as (B, 5) in WINDOW_FIELDS order, on the CPU."""
+    if window is None:
+        return None
+    return torch.stack([window[k] for k in WINDOW_FIELDS], -1).detach().cpu()
+
+
+def _stack(trace: dict) -> dict:
+    return {k: (torch.stack(v).numpy() if v and v[0] is not None else None) for k, v in trace.items()}
+
+
+class DrawPair(nn.Module):
+    """The attention model and its no-attention baseline, trained side by side with the same budget and data."""
+
+    def __init__(self, config: DrawConfig):
+        super().__init__()
+        self.attention = Draw(config, attention=True)
+        self.baseline = Draw(config, attention=False)
+
+    def variant(self, attention: bool) -> Draw:
+        return self.attention if attention else self.baseline
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The attention network's reconstruction of x (B, 784) with each z_t at its posterior mean."""
+        noise = torch.zeros(self.attention.config.glimpses, len(x), self.attention.config.z_size, device=x.device)
+        _, _, trace = self.attention(x, noise, record=True)
+        return torch.from_numpy(trace["canvases"][-1])
+
+
+# ---------------------------------------------------------------- data, training, evaluation
+
+@dataclass(frozen=True)
+class BinaryMnist:
+    x_train: torch.Tensor     # (N, 784) in {0, 1}
+    x_test: torch.Tensor
+    gray_train: torch.Tensor  # the grey-level training digits, for nearest-neighbour pictures
+
+
+@functools.cache
+def binary_mnist() -> BinaryMnist:
+    """MNIST binarized once by sampling each pixel from its intensity with a fixed seed (stochastic binarization)."""
+    data = load_mnist()
+    g = torch.Generator().manual_seed(0)
+    return BinaryMnist(torch.bernoulli(data.x_train, generator=g), torch.bernoulli(data.x_test, generator=g),
+                       data.x_train)
+
+
+def training_digits() -> np.ndarray:
+    """The grey-level training digits (N, 784) that samples are compared with."""
+    return binary_mnist().gray_train.numpy()
+
+
+def noise(config: DrawConfig, batch: int, generator: torch.Generator) -> torch.Tensor:
+    return torch.randn(config.glimpses, batch, config.z_size, generator=generator)
+
+
+def train_step(model, data, config, generator):
+    (x,) = sample_batch(data.x_train, config.batch_size, generator)
+    dev = model_device(model)
+    x = x.to(dev)
+    loss = 0.0
+    for net in (model.attention, model.baseline):
+        recon, kl, _ = net(x, noise(config, len(x), generator).to(dev))
+        loss = loss + (recon + kl).mean()
+    return loss
+
+
+@torch.no_grad()
+def negative_bound(net: Draw, x: torch.Tensor, seed: int, batch: int = 250) -> float:
+    """Mean negative variational bound (nats per image), one z sample per image, fixed noise seed."""
+    g = torch.Generator().manual_seed(seed)
+    dev = model_device(net)
+    total = 0.0
+    for i in range(0, len(x), batch):
+        xb = x[i:i + batch].to(dev)
+        recon, kl, _ = net(xb, noise(net.config, len(xb), g).to(dev))
+        total += (recon + kl).sum().item()
+    return total / len(x)
+
+
+def evaluate(model, data, config, deps):
+    g = torch.Generator().manual_seed(1)
+    samples = model.attention.generate(noise(config, config.eval_samples, g).to(model_device(model)))
+    final = torch.from_numpy(samples["canvases"][-1])
+    sample_nn, _ = nearest_distance(final, data.gray_train)
+    test_nn, _ = nearest_distance(load_mnist().x_test, data.gray_train)
+    nll_att = negative_bound(model.attention, data.x_test, seed=2)
+    nll_base = negative_bound(model.baseline, data.x_test, seed=2)
+    return {"nll_attention": round(nll_att, 3), "nll_no_attention": round(nll_base, 3),
+            "attention_better": nll_att < nll_base, "test_images": len(data.x_test),
+            "sample_nn_distance": round(sample_nn.mean().item(), 4),
+            "test_nn_distance": round(test_nn.mean().item(), 4),
+            "setting": setting(config, len(data.x_train))}
+
+
+def setting(config: DrawConfig, train_images: int) -> str:
+    return (f"{train_images:,} training digits, T = {config.glimpses}, LSTMs of {config.enc_size}, "
+            f"z = {config.z_size} per step, read {config.read_n} x {config.read_n}, write {config.write_n} x "
+            f"{config.write_n}, {config.steps:,} steps of {config.batch_size} for each network "
+            f"(paper: 60,000 digits, T = 64, LSTMs of 256, z = 100, read 2 x 2, write 5 x 5)")
+
+
+def claims(metrics: dict) -> list[Claim]:
+    return [Claim(page="draw", claim="Attention lowers the NLL of binarized MNIST (slides 91-94)",
+                  paper=f"{PAPER_NLL['attention']} vs {PAPER_NLL['no_attention']} nats",
+                  ours=f"{metrics['nll_attention']:.2f} vs {metrics['nll_no_attention']:.2f} nats",
+                  holds=metrics["attention_better"],
+                  setting=metrics["setting"]),
+            Claim(page="draw", claim="Samples are not copies of training digits (slide 93)",
+                  paper="qualitative: samples beside their nearest training example",
+                  ours=f"mean distance to the nearest training digit {metrics['sample_nn_distance']:.2f} "
+                       f"(real test digits: {metrics['test_nn_distance']:.2f})",
+                  holds=metrics["sample_nn_distance"] > 0.5 * metrics["test_nn_distance"],
+                  setting="samples from the prior with attention, Euclidean distance in pixels; holds when samples "
+                          "lie at least half as far from the training set as real test digits do")]
+
+
+register(ModelSpec(
+    name="draw",
+    title="DRAW with and without attention (binarized MNIST)",
+    page="draw",
+    config_cls=DrawConfig,
+    presets={
+        "tiny": DrawConfig(glimpses=3, enc_size=16, dec_size=16, z_size=4, steps=20, batch_size=16, eval_samples=8),
+        "cpu": DrawConfig(),
+        # Paper sizes; 0.47 s per step for the pair on an H200 (python -m tests.bench.gpu_check): about 80 minutes.
+        "gpu": DrawConfig(glimpses=64, z_size=100, read_n=2, write_n=5, steps=10000, batch_size=100),
+    },
+    build=DrawPair,
+    data=lambda config: binary_mnist(),
+    train_step=train_step,
+    evaluate=evaluate,
+    claims=claims,
+))
+
+
+# ---------------------------------------------------------------- replays for the page
+
+@torch.no_grad()
+def replay_generation(pair: DrawPair, attention: bool, n: int, seed: int) -> dict:
+    """n samples from the prior, step by step: canvases (T, n, 784), write windows (T, n, 5) or None, and each
+    final sample's nearest training digit (index and distance)."""
+    net = pair.variant(attention)
+    trace = net.generate(noise(net.config, n, torch.Generator().manual_seed(seed)).to(model_device(net)))
+    dist, idx = nearest_distance(torch.from_numpy(trace["canvases"][-1]), binary_mnist().gray_train)
+    return dict(trace, nearest=idx.numpy(), nearest_distance=dist.numpy())
+
+
+@torch.no_grad()
+def replay_reconstruction(pair: DrawPair, attention: bool, digit: np.ndarray, seed: int) -> dict:
+    """DRAW reading a grey-level digit (784,), binarized with `seed`: canvases (T, 1, 784), read and write windows
+    (T, 1, 5) or None, the binary input and the negative bound (nats) of this one reconstruction."""
+    net = pair.variant(attention)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.bernoulli(torch.from_numpy(np.asarray(digit, np.float32)).view(1, -1).clamp(0, 1), generator=g)
+    recon, kl, trace = net(x.to(model_device(net)), noise(net.config, 1, g).to(model_device(net)), record=True)
+    return dict(trace, input=x[0].numpy(), nll=(recon + kl).item())

@@ -1,0 +1,186 @@
+"""Loss-surface explorer (slides 35-38): saddle points, not local minima, and which optimizers they trap."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app.ui import charts, images, player, tables, url_state
+from engine.analysis import surfaces
+
+PAGE = "loss"
+CUSTOM = "custom formula"
+GRID = 81
+MAX_FRAMES = 40
+SADDLE = surfaces.SURFACES["saddle"]
+DEFAULTS = {"formula": SADDLE.formula, "x0": SADDLE.start[0], "y0": SADDLE.start[1], "steps": 80, "lr": 0.05,
+            "damping": 1.0, "step": 80}
+ALLOWED = {"x0": (-100.0, 100.0), "y0": (-100.0, 100.0), "steps": (5, 200), "lr": (0.0001, 1.0),
+           "damping": (0.0, 100.0), "step": (0, 200)}
+
+
+def key(name: str) -> str:
+    return f"{PAGE}:{name}"
+
+
+def pick_surface() -> None:
+    """A preset chosen from the list brings its formula, view and start point."""
+    name = st.session_state[key("surface")]
+    if name in surfaces.SURFACES:
+        preset = surfaces.SURFACES[name]
+        st.session_state[key("formula")] = preset.formula
+        st.session_state[key("x0")], st.session_state[key("y0")] = preset.start
+
+
+@st.cache_data(max_entries=32, show_spinner="Running the optimizers…")
+def race(formula: str, start: tuple, steps: int, lr: float, damping: float, optimizers: tuple) -> dict:
+    f = surfaces.parse(formula)
+    paths = {name: surfaces.run(f, name, start, steps, lr=lr, damping=damping) for name in optimizers}
+    return {name: {"points": p.points.numpy(), "values": p.values.numpy(), "eigenvalues": p.eigenvalues.numpy(),
+                   "gradient": surfaces.gradient_norms(f, p).numpy(), "stopped": p.stopped} for name, p in paths.items()}
+
+
+def frame_steps(steps: int) -> list[int]:
+    """The steps drawn: every one up to 40 steps, else about 40 evenly spaced, the last always included."""
+    stride = max(1, -(-steps // MAX_FRAMES))
+    return sorted(set(range(0, steps + 1, stride)) | {steps})
+
+
+@st.cache_data(max_entries=8, show_spinner="Drawing the surface and the paths…")
+def frames(formula: str, lim: float, paths: dict, steps: int) -> list:
+    """RGB stills, one per step in frame_steps(steps)."""
+    xs, ys, z = (v.numpy() for v in surfaces.grid_values(surfaces.parse(formula), lim, GRID))
+    drawn = [(name, p["points"], charts.OPTIMIZER_COLORS[surfaces.OPTIMIZERS.index(name)]) for name, p in paths.items()]
+    return charts.surface_frames(xs, ys, z, drawn, frame_steps(steps))
+
+
+@st.cache_data(max_entries=8, show_spinner="Making the animation…")
+def animation(formula: str, lim: float, paths: dict, steps: int) -> bytes:
+    return images.gif(frames(formula, lim, paths, steps), frame_ms=150)
+
+
+def view_limit(formula: str, start: tuple) -> float:
+    preset = next((p for p in surfaces.SURFACES.values() if p.formula == formula), None)
+    return preset.lim if preset else max(2.0, 1.5 * max(abs(start[0]), abs(start[1])))
+
+
+def ending(path: dict) -> str:
+    """Where the path ended, read from the Hessian's eigenvalues there."""
+    if path["stopped"] == "diverged":
+        return "left the view for good (diverged)"
+    lam = path["eigenvalues"][-1]
+    if path["gradient"][-1] > 1e-3:
+        return "still moving"
+    if (lam > 0).all():
+        return "a minimum"
+    if (lam < 0).all():
+        return "a maximum"
+    return "a saddle" if (lam < 0).any() and (lam > 0).any() else "a flat critical point"
+
+
+def controls() -> tuple[str, tuple, list] | None:
+    # The formula is the state (and goes in the link); the list shows which preset it is, if any.
+    st.session_state[key("surface")] = next((n for n, p in surfaces.SURFACES.items()
+                                             if p.formula == st.session_state[key("formula")]), CUSTOM)
+    c1, c2 = st.columns([1, 2])
+    c1.selectbox("Surface", [*surfaces.SURFACES, CUSTOM], key=key("surface"), on_change=pick_surface)
+    c2.text_input("f(x, y) =", key=key("formula"), max_chars=200,
+                  help="Numbers, x, y, pi, e, + - * / ^ and sin, cos, tanh, exp, log, sqrt, abs.")
+    c3, c4, c5, c6, c7 = st.columns(5)
+    c3.number_input("Start x", -100.0, 100.0, step=0.1, key=key("x0"), format="%.3f")
+    c4.number_input("Start y", -100.0, 100.0, step=0.1, key=key("y0"), format="%.3f")
+    c5.number_input("Steps", 5, 200, key=key("steps"))
+    c6.number_input("Learning rate", 0.0001, 1.0, step=0.01, key=key("lr"), format="%.4f",
+                    help="Step size of gradient descent, momentum (0.9) and Adam.")
+    c7.number_input("Damping", 0.0, 100.0, step=0.5, key=key("damping"),
+                    help="Damped Newton steps by -(H + damping I)^-1 g.")
+    chosen = st.multiselect("Optimizers", surfaces.OPTIMIZERS, default=list(surfaces.OPTIMIZERS), key=key("optimizers"))
+    s = st.session_state
+    name = s[key("surface")]
+    if name in surfaces.SURFACES:
+        st.caption(surfaces.SURFACES[name].note)
+    try:
+        surfaces.parse(s[key("formula")])
+    except surfaces.FormulaError as e:
+        st.error(f"This formula cannot be used: {e}.", icon=":material/error:")
+        return None
+    if not chosen:
+        st.info("Pick at least one optimizer.")
+        return None
+    return s[key("formula")], (float(s[key("x0")]), float(s[key("y0")])), chosen
+
+
+def summary(paths: dict) -> None:
+    rows = []
+    for name, p in paths.items():
+        lam = p["eigenvalues"][-1]
+        rows.append({"optimizer": name, "steps taken": len(p["points"]) - 1,
+                     "ends at": f"({p['points'][-1][0]:.3g}, {p['points'][-1][1]:.3g})",
+                     "f there": f"{p['values'][-1]:.4g}", "Hessian eigenvalues there": f"{lam[0]:.3g}, {lam[1]:.3g}",
+                     "reading": ending(p)})
+    st.markdown(tables.markdown_table(rows))
+
+
+def curves(paths: dict) -> None:
+    rows = []
+    for name, p in paths.items():
+        for t, (value, grad, lam) in enumerate(zip(p["values"], p["gradient"], p["eigenvalues"])):
+            rows.append({"step": t, "optimizer": name, "f": value, "log10 |gradient|": np.log10(max(grad, 1e-12)),
+                         "smallest eigenvalue": lam[0]})
+    frame = pd.DataFrame(rows)
+    left, right = st.columns(2)
+    left.markdown("**Gradient norm along each path** (log scale): where it dips, the optimizer crawls.")
+    left.line_chart(frame, x="step", y="log10 |gradient|", color="optimizer", height=260)
+    right.markdown("**Smallest Hessian eigenvalue along each path**: below 0 means negative curvature (a saddle "
+                   "direction).")
+    right.line_chart(frame, x="step", y="smallest eigenvalue", color="optimizer", height=260)
+
+
+def paper_vs_you() -> None:
+    st.subheader("Paper vs. you")
+    claims = st.cache_data(surfaces.saddle_claims, show_spinner=False)()
+    rows = [{"claim (slides 35-38)": "Newton's method is attracted to saddle points",
+             "paper": "Dauphin et al. 2014, section 4: Newton rescales by 1/lambda and moves towards the saddle",
+             "here": f"Newton stops at {tuple(claims['newton_final'])}, where the "
+                                                   f"Hessian has a negative eigenvalue",
+             "holds": "yes" if claims["newton_ends_at_saddle"] else "no"},
+            {"claim (slides 35-38)": "Saddle-free Newton escapes",
+             "paper": "rescaling by 1/|lambda| turns the negative-curvature direction downhill",
+             "here": f"it leaves the saddle and reaches f = "
+                                                   f"{claims['saddle_free_final_value']:.3g}",
+             "holds": "yes" if claims["saddle_free_newton_escapes"] else "no"},
+            {"claim (slides 35-38)": "Gradient descent is not trapped but slows near a saddle",
+             "paper": "plateaus of small gradient around saddles",
+             "here": f"its gradient, so its speed, falls {claims['gradient_descent_slowdown']:.0f}x near the "
+                     f"saddle; it {'then leaves' if claims['gradient_descent_escapes'] else 'does not leave'}",
+             "holds": "yes" if claims["gradient_descent_slowdown"] >= 10 and claims["gradient_descent_escapes"]
+             else "no"}]
+    st.markdown(tables.markdown_table(rows))
+
+
+def main() -> None:
+    st.title("Loss-surface explorer")
+    st.markdown("In high dimensions most critical points of a loss are saddles, not local minima, and Newton's "
+                "method walks straight into them (tutorial slides 35-38, Dauphin et al. 2014). Race six optimizers "
+                "from one start on a surface of your choice.")
+    url_state.bind(PAGE, DEFAULTS, ALLOWED)
+    picked = controls()
+    if picked is None:
+        url_state.publish(PAGE, DEFAULTS)
+        return
+    formula, start, chosen = picked
+    s = st.session_state
+    steps = int(s[key("steps")])
+    paths = race(formula, start, steps, float(s[key("lr")]), float(s[key("damping")]),
+                 tuple(o for o in surfaces.OPTIMIZERS if o in chosen))
+    longest = max(len(p["points"]) for p in paths.values()) - 1
+    args = (formula, view_limit(formula, start), paths, longest)
+    shown = frame_steps(longest)
+    stills = frames(*args)
+    st.fragment(player.step_player)(key, shown, lambda t: stills[shown.index(t)], lambda: animation(*args),
+                                    lambda t: f"after {t} of {longest} steps", "optimizers.gif",
+                                    lambda: url_state.publish(PAGE, DEFAULTS))
+    summary(paths)
+    curves(paths)
+    paper_vs_you()
+
+
+main()

@@ -1,0 +1,15 @@
+"""Pages run through Streamlit's AppTest on the tiny checkpoints: no browser, real engine."""
+import shutil
+
+import pytest
+
+
+@pytest.fixture
+def tiny_env(tiny_cache, tmp_path, monkeypatch):
+    """The pages on tiny checkpoints, in a copy of the tiny cache each test may damage."""
+    cache = tmp_path / "cache"
+    shutil.copytree(tiny_cache, cache)
+    monkeypatch.setenv("PLAYGROUND_CACHE", str(cache))
+    monkeypatch.setenv("PLAYGROUND_SHIPPED", str(tmp_path / "no-shipped"))
+    monkeypatch.setenv("PLAYGROUND_PRESET", "tiny")
+    return cache

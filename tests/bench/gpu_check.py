@@ -1,0 +1,88 @@
+"""`python -m tests.bench.gpu_check`: the gpu presets on a CUDA machine.
+
+For every registered model: seconds per training step of its gpu preset (after warm-up, synchronised), the
+projected time of the full run and the peak GPU memory; then a short end-to-end run of the gpu preset (train, save,
+reload, re-evaluate) in a throw-away cache, checking that the reloaded model gives the metrics it was saved with.
+Prints one JSON line per model and writes them all to the file named by the first argument, if any.
+"""
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import time
+
+import torch
+
+from engine import api, registry
+from engine.train import build_model
+
+TIMED_STEPS = 20
+WARMUP_STEPS = 3
+SHORT_RUN_STEPS = 100
+
+
+def seconds_per_step(spec, config) -> tuple[float, float]:
+    """Mean seconds per optimisation step and peak GPU memory (GB) for `config` on the current device."""
+    model = build_model(spec, config)
+    data = spec.data(config)
+    generator = torch.Generator().manual_seed(0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    torch.cuda.reset_peak_memory_stats()
+    for i in range(WARMUP_STEPS + TIMED_STEPS):
+        if i == WARMUP_STEPS:
+            torch.cuda.synchronize()
+            start = time.perf_counter()
+        loss = spec.train_step(model, data, config, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - start) / TIMED_STEPS, torch.cuda.max_memory_allocated() / 1e9
+
+
+def close(a, b) -> bool:
+    if isinstance(a, dict):
+        return set(a) == set(b) and all(close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        return abs(a - b) <= 1e-3 * max(1.0, abs(b))
+    return a == b
+
+
+def check(spec) -> dict:
+    config = spec.config("gpu")
+    step_s, peak_gb = seconds_per_step(spec, config)
+    row = {"model": spec.name, "device": torch.cuda.get_device_name(), "s_per_step": round(step_s, 4),
+           "steps": config.steps, "projected_minutes": round(step_s * config.steps / 60, 1),
+           "peak_gb": round(peak_gb, 2)}
+    short = dataclasses.replace(config, steps=SHORT_RUN_STEPS)
+    ckpt = api.train_and_save(spec.name, short)
+    metrics, again = api.evaluate(spec.name, short)
+    row.update(short_run_seconds=round(ckpt.train_seconds, 1), reload_matches=close(metrics, ckpt.metrics),
+               same_checkpoint=again.sha256 == ckpt.sha256,
+               metrics={k: v for k, v in metrics.items() if isinstance(v, (int, float))})
+    return row
+
+
+def main() -> None:
+    if not torch.cuda.is_available():
+        sys.exit("no CUDA device: this check is for a GPU machine")
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["PLAYGROUND_CACHE"] = cache
+        for spec in registry.list_models():
+            try:
+                row = check(spec)
+            except Exception as e:   # report every model, even when one fails
+                row = {"model": spec.name, "error": f"{type(e).__name__}: {e}"}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    if len(sys.argv) > 1:
+        with open(sys.argv[1], "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

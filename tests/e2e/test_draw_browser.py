@@ -1,0 +1,65 @@
+"""The DRAW page in Chromium with the shipped checkpoint: the step slider, Play, the GIF export and a drawn digit."""
+import io
+import re
+
+import pytest
+from PIL import Image
+
+from engine import registry
+from tests.e2e.harness import draw_stroke, exceptions, image_sources, open_page, screenshot, wait_ready
+
+pytestmark = pytest.mark.e2e
+GLIMPSES = registry.get("draw").config("cpu").glimpses
+
+
+def test_the_slider_changes_the_canvas_and_the_url(server, page):
+    open_page(page, f"{server}/draw")
+    before = image_sources(page, at_least=9)
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(5):
+        slider.press("ArrowRight")
+    wait_ready(page)
+    after = image_sources(page, at_least=9)
+    assert after[0] != before[0]               # the replay frame moved on
+    assert after[1:] == before[1:]             # the final samples and their neighbours did not
+    assert re.search(r"step=6", page.url)
+    assert page.get_by_text(f"samples: step 6 of {GLIMPSES}").count() == 1
+    assert exceptions(page) == []
+    screenshot(page, "draw-step")
+
+
+def test_play_animates_the_replay(server, page):
+    open_page(page, f"{server}/draw?step=3")
+    page.get_by_role("button", name="Play").click()
+    page.get_by_text("looping").wait_for(timeout=30_000)
+    frame = page.locator('[data-testid="stImage"] img').first
+    data = page.request.get(frame.get_attribute("src")).body()
+    animation = Image.open(io.BytesIO(data))
+    assert animation.format == "GIF" and animation.n_frames == GLIMPSES
+    assert exceptions(page) == []
+
+
+def test_the_replay_downloads_as_an_animated_gif(server, page, tmp_path):
+    open_page(page, f"{server}/draw?seed=11")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download GIF").click()
+    path = tmp_path / "replay.gif"
+    download.value.save_as(path)
+    animation = Image.open(path)
+    assert animation.format == "GIF" and animation.n_frames == GLIMPSES
+    animation.seek(GLIMPSES - 1)              # the last frame differs from the first: the canvas was drawn on
+    last = animation.convert("L").tobytes()
+    animation.seek(0)
+    assert animation.convert("L").tobytes() != last
+
+
+def test_a_drawn_digit_is_read_and_rebuilt(server, page):
+    open_page(page, f"{server}/draw?mode=reconstruct&src=draw")
+    assert page.get_by_text("Draw a digit in white").count() == 1
+    draw_stroke(page, page.locator("canvas.upper-canvas").first, [(0.5, 0.3), (0.5, 0.92)])
+    wait_ready(page)
+    page.get_by_text("as the model sees it").wait_for(timeout=30_000)
+    assert page.get_by_text("read window").count() >= 1
+    assert exceptions(page) == []
+    screenshot(page, "draw-drawn")
