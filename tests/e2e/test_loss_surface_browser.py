@@ -1,0 +1,41 @@
+"""The loss-surface page in Chromium: a typed surface is plotted, the race animates, bad formulas are explained."""
+import io
+import re
+
+import pytest
+from PIL import Image
+
+from tests.e2e.harness import exceptions, image_sources, open_page, screenshot, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_typed_surface_is_plotted_and_linked(server, page):
+    open_page(page, f"{server}/loss-surface")
+    before = image_sources(page)
+    box = page.locator('[data-testid="stTextInput"] input').first
+    box.fill("x^4 - x^2 + y^2")
+    box.press("Enter")
+    wait_ready(page)
+    assert page.locator('[data-testid="stSelectbox"] input').first.input_value() == "custom formula"
+    assert image_sources(page) != before
+    assert re.search(r"formula=x%5E4", page.url)
+    assert exceptions(page) == []
+    screenshot(page, "loss-surface-typed")
+
+
+def test_the_race_animates(server, page):
+    open_page(page, f"{server}/loss-surface?steps=20")
+    page.get_by_role("button", name="Play").click()
+    page.get_by_text("looping").wait_for(timeout=30_000)
+    src = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+    animation = Image.open(io.BytesIO(page.request.get(src).body()))
+    assert animation.format == "GIF" and animation.n_frames == 21
+    assert exceptions(page) == []
+
+
+def test_an_unsafe_formula_gets_a_message(server, page):
+    open_page(page, f"{server}/loss-surface?formula=__import__('os')")
+    assert page.get_by_text("cannot be used").count() == 1
+    assert page.locator('[data-testid="stImage"]').count() == 0
+    assert exceptions(page) == []
