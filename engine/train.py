@@ -42,6 +42,15 @@ def build_model(spec: ModelSpec, config) -> torch.nn.Module:
         return spec.build(config).to(get_device())
 
 
+def make_optimizer(model: torch.nn.Module, config) -> torch.optim.Optimizer:
+    """Adam unless the config says optimizer="sgd" (plain SGD); weight_decay is coupled L2 in the gradient, so
+    weights that get no data gradient decay to zero."""
+    decay = getattr(config, "weight_decay", 0.0)
+    if getattr(config, "optimizer", "adam") == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=config.lr, weight_decay=decay)
+    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=decay)
+
+
 def train(spec: ModelSpec, config, deps: dict, on_progress: Callable[[Progress], None] | None = None,
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
     """Train `spec` with `config`, then evaluate on held-out data with the loaded dependency models `deps`."""
@@ -49,8 +58,7 @@ def train(spec: ModelSpec, config, deps: dict, on_progress: Callable[[Progress],
     model = build_model(spec, config)
     data = spec.data(config)
     generator = torch.Generator().manual_seed(config.seed)
-    # Adam with coupled L2 (weight_decay in the gradient): weights that get no data gradient decay to zero.
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=getattr(config, "weight_decay", 0.0))
+    optimizer = make_optimizer(model, config)
     every = max(1, config.steps // HISTORY_POINTS)
     history, running = [], []
     model.train()

@@ -2,18 +2,24 @@
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
-from app.ui import charts, images, player, tables, url_state
-from engine.analysis import surfaces
+from app.ui import charts, images, player, resources, tables, url_state
+from app.ui.digit_input import mnist_available
+from app.ui.model_panel import model_panel
+from engine.analysis import landscape, surfaces
+from engine.data.mnist import load_mnist
+from engine.registry import get as get_spec
 
 PAGE = "loss"
 CUSTOM = "custom formula"
 GRID = 81
 MAX_FRAMES = 40
 SADDLE = surfaces.SURFACES["saddle"]
-DEFAULTS = {"formula": SADDLE.formula, "x0": SADDLE.start[0], "y0": SADDLE.start[1], "steps": 80, "lr": 0.05,
+VIEWS = {"toy": "Optimizers on 2-D surfaces", "network": "A trained network's landscape"}
+DEFAULTS = {"view": "toy", "res": 21, "span": 1.0, "dir_seed": 0, "formula": SADDLE.formula, "x0": SADDLE.start[0], "y0": SADDLE.start[1], "steps": 80, "lr": 0.05,
             "damping": 1.0, "step": 80}
-ALLOWED = {"x0": (-100.0, 100.0), "y0": (-100.0, 100.0), "steps": (5, 200), "lr": (0.0001, 1.0),
+ALLOWED = {"view": list(VIEWS), "res": [11, 21, 31, 41], "span": [0.25, 0.5, 1.0, 1.5, 2.0], "dir_seed": (0, 10**6), "x0": (-100.0, 100.0), "y0": (-100.0, 100.0), "steps": (5, 200), "lr": (0.0001, 1.0),
            "damping": (0.0, 100.0), "step": (0, 200)}
 
 
@@ -156,12 +162,101 @@ def paper_vs_you() -> None:
     st.markdown(tables.markdown_table(rows))
 
 
+# ---------------------------------------------------------------- a trained network
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def straight_line(_model, sha: str, points: int, n: int) -> pd.DataFrame:
+    x, y = eval_digits(n)
+    path = _model.path()
+    alphas = torch.linspace(-0.25, 1.25, points)
+    losses = landscape.line(_model, path[0], path[-1], alphas, x, y)
+    return pd.DataFrame({"alpha": alphas.numpy(), "loss": losses})
+
+
+def eval_digits(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training digits the landscape's loss is measured on."""
+    data = load_mnist()
+    return data.x_train[:n], data.y_train[:n]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def random_plane(_model, sha: str, res: int, span: float, seed: int, n: int) -> np.ndarray:
+    x, y = eval_digits(n)
+    g = torch.Generator().manual_seed(seed)
+    d1 = landscape.filter_normalized_direction(_model, g)
+    d2 = landscape.filter_normalized_direction(_model, g)
+    bar = st.progress(0.0, text=f"Loss on a {res} x {res} grid…")
+    grid = landscape.plane(_model, _model.weights(), d1, d2, torch.linspace(-span, span, res), x, y,
+                           on_progress=lambda f: bar.progress(f, text=f"Loss on a {res} x {res} grid… {f:.0%}"))
+    bar.empty()
+    return grid.numpy()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def path_plane(_model, sha: str, res: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    x, y = eval_digits(n)
+    directions, coords, explained = landscape.trajectory_plane(_model.path())
+    reach = 1.2 * coords.abs().max().item()
+    axis = torch.linspace(-reach, reach, res)
+    bar = st.progress(0.0, text="Loss on the trajectory's plane…")
+    grid = landscape.plane(_model, _model.weights(), directions[0], directions[1], axis, x, y,
+                           on_progress=lambda f: bar.progress(f, text=f"Loss on the trajectory's plane… {f:.0%}"))
+    bar.empty()
+    return axis.numpy(), grid.numpy(), coords.numpy(), explained.numpy()
+
+
+def network_view() -> None:
+    config = get_spec("landscape_mlp").config(resources.preset())
+    with st.expander("Model", expanded=False):
+        loaded = model_panel("landscape_mlp", config, PAGE)
+    if not mnist_available():
+        return
+    if loaded is None:
+        st.warning("No checkpoint for the network: train it under 'Model' (seconds).")
+        return
+    model, sha, metrics = loaded.model, loaded.checkpoint.sha256, loaded.checkpoint.metrics
+    n = config.eval_points
+    st.markdown(f"A {config.hidden}-unit ReLU MLP trained on MNIST with plain SGD ({metrics['test_accuracy']:.1%} "
+                f"held-out accuracy); the loss is measured on {config.eval_points:,} training digits.")
+
+    st.subheader("The straight line from initialisation to the trained weights")
+    line = straight_line(model, sha, 61, n)
+    st.line_chart(line, x="alpha", y="loss", height=260)
+    st.caption(f"alpha = 0 is the initialisation, 1 the trained weights; beyond them the line goes on. Goodfellow et "
+               f"al. 2015 found no bump on this line for such networks; the largest rise here between 0 and 1 is "
+               f"{metrics['interp_max_bump']:.4f}.")
+
+    st.subheader("Around the trained weights: two filter-normalised random directions")
+    c1, c2, c3 = st.columns(3)
+    res = c1.select_slider("Resolution", [11, 21, 31, 41], key=key("res"))
+    span = c2.select_slider("Range", [0.25, 0.5, 1.0, 1.5, 2.0], key=key("span"),
+                            help="How far along each direction, in units of the weights' own filter norms.")
+    c3.number_input("Directions seed", 0, 10**6, key=key("dir_seed"))
+    coords = np.linspace(-span, span, res)
+    grid = random_plane(model, sha, res, span, int(st.session_state[key("dir_seed")]), n)
+    st.pyplot(charts.loss_plane_figure(coords, grid, ("direction 1", "direction 2")))
+    st.caption("Li et al. 2018: each direction is random, rescaled filter by filter to the norms of the trained "
+               "weights, so that the picture does not depend on how the weights happen to be scaled.")
+
+    st.subheader("The training trajectory on its own plane")
+    axis, plane_grid, path_xy, explained = path_plane(model, sha, 21, n)
+    st.pyplot(charts.loss_plane_figure(axis, plane_grid, ("PC 1", "PC 2"), path_xy))
+    st.caption(f"The weights kept every {model.every} steps, projected on the top two principal directions of the "
+               f"path relative to its end ({explained[0]:.0%} and {explained[1]:.0%} of its spread).")
+
+
 def main() -> None:
     st.title("Loss-surface explorer")
     st.markdown("In high dimensions most critical points of a loss are saddles, not local minima, and Newton's "
                 "method walks straight into them (tutorial slides 35-38, Dauphin et al. 2014). Race six optimizers "
                 "from one start on a surface of your choice.")
     url_state.bind(PAGE, DEFAULTS, ALLOWED)
+    view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get, required=True,
+                                label_visibility="collapsed")
+    if view == "network":
+        network_view()
+        url_state.publish(PAGE, DEFAULTS)
+        return
     picked = controls()
     if picked is None:
         url_state.publish(PAGE, DEFAULTS)

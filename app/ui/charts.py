@@ -85,3 +85,31 @@ def surface_frames(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list, s
         frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
     plt.close(fig)
     return frames
+
+
+def loss_plane_figure(coords: np.ndarray, z: np.ndarray, labels: tuple[str, str], path: np.ndarray | None = None):
+    """The loss on a plane, as a contour map (with an optional path (S, 2) drawn on it) beside a 3-D surface."""
+    fig = plt.figure(figsize=(11, 4.6), dpi=90)
+    flat = fig.add_subplot(1, 2, 1)
+    levels = np.unique(np.quantile(z[np.isfinite(z)], np.linspace(0, 1, 26)))
+    filled = flat.contourf(coords, coords, z, levels=levels, cmap="viridis")
+    flat.contour(coords, coords, z, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
+    fig.colorbar(filled, ax=flat, shrink=0.85, label="loss", format="%.3g")
+    if path is not None:
+        flat.plot(path[:, 0], path[:, 1], "-o", color="#ff7f0e", markersize=3, linewidth=1.5, label="training path")
+        flat.plot(path[:1, 0], path[:1, 1], "*", color="#ffd43b", markersize=13, markeredgecolor="black",
+                  label="initialisation")
+        flat.legend(loc="upper right", fontsize=8)
+    flat.plot([0], [0], "x", color="red", markersize=9, label="trained weights")
+    flat.set_xlabel(labels[0])
+    flat.set_ylabel(labels[1])
+    surface = fig.add_subplot(1, 2, 2, projection="3d")
+    gx, gy = np.meshgrid(coords, coords)
+    surface.plot_surface(gx, gy, np.log10(np.maximum(z, 1e-6)), cmap="viridis", linewidth=0, antialiased=True)
+    surface.set_xlabel(labels[0])
+    surface.set_ylabel(labels[1])
+    surface.set_zlabel("log10 loss")
+    surface.view_init(elev=35, azim=-60)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

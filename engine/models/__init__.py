@@ -1,2 +1,2 @@
 """Model families; importing this package registers each of them once."""
-from engine.models import classifier, dae, dae2d, draw  # noqa: F401
+from engine.models import classifier, dae, dae2d, draw, landscape  # noqa: F401

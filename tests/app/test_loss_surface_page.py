@@ -1,4 +1,6 @@
 """The loss-surface page through Streamlit's AppTest (no checkpoints needed: the surfaces are formulas)."""
+import pytest
+
 from tests.app.helpers import run_page, texts
 
 
@@ -55,3 +57,15 @@ def test_long_runs_are_drawn_on_about_forty_frames():
     options = at.select_slider[0].options
     assert len(options) <= 41 and options[0] == "0" and options[-1] == "200"
     assert at.select_slider[0].value in (5, 10)          # a linked step snaps to the nearest drawn frame
+
+
+@pytest.mark.usefixtures("tiny_env")
+def test_the_network_view_draws_the_line_and_both_planes():
+    at = run_page("pages/loss_surface.py", view="network", res=11)
+    assert not at.exception
+    headers = [h.value for h in at.subheader]
+    assert any("straight line" in h for h in headers) and any("trajectory" in h for h in headers)
+    assert len(at.get("image")) == 2                                 # the random plane and the trajectory's plane
+    assert "largest rise here between 0 and 1" in texts(at.caption)
+    at.select_slider(key="loss:span").set_value(0.5).run()
+    assert not at.exception and at.query_params["span"] == "0.5"

@@ -15,7 +15,7 @@ import time
 import torch
 
 from engine import api, registry
-from engine.train import build_model
+from engine.train import build_model, make_optimizer
 
 TIMED_STEPS = 20
 WARMUP_STEPS = 3
@@ -27,7 +27,7 @@ def seconds_per_step(spec, config) -> tuple[float, float]:
     model = build_model(spec, config)
     data = spec.data(config)
     generator = torch.Generator().manual_seed(0)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = make_optimizer(model, config)
     torch.cuda.reset_peak_memory_stats()
     for i in range(WARMUP_STEPS + TIMED_STEPS):
         if i == WARMUP_STEPS:

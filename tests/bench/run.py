@@ -21,7 +21,7 @@ from engine.data.mnist import load_mnist
 from engine.device import configure_threads
 from engine.models.dae import LEVELS
 from engine.models.draw import replay_generation
-from engine.train import build_model
+from engine.train import build_model, make_optimizer
 from tests.e2e.harness import CHROMIUM, CHROMIUM_FLAGS, READY, streamlit_server
 
 SESSIONS = 10
@@ -133,7 +133,7 @@ def draw_epoch_seconds(steps: int = 10) -> float:
     config = spec.config("cpu")
     configure_threads("worker")
     model, data = build_model(spec, config), spec.data(config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = make_optimizer(model, config)
     generator = torch.Generator().manual_seed(0)
     start = time.perf_counter()
     for _ in range(steps):

@@ -39,3 +39,17 @@ def test_an_unsafe_formula_gets_a_message(server, page):
     assert page.get_by_text("cannot be used").count() == 1
     assert page.locator('[data-testid="stImage"]').count() == 0
     assert exceptions(page) == []
+
+
+def test_the_network_landscape_renders_and_a_new_slice_is_computed(server, page):
+    open_page(page, f"{server}/loss-surface?view=network&res=11")
+    before = image_sources(page, at_least=2)
+    assert page.get_by_text("straight line from initialisation").count() == 1
+    page.get_by_role("spinbutton", name="Directions seed").fill("3")
+    page.keyboard.press("Enter")
+    wait_ready(page)
+    after = image_sources(page, at_least=2)
+    assert after[0] != before[0] and after[1] == before[1]      # a new random plane; the trajectory's plane stays
+    assert "dir_seed=3" in page.url
+    assert exceptions(page) == []
+    screenshot(page, "loss-surface-network")

@@ -1,0 +1,106 @@
+"""A small MNIST MLP trained with plain SGD, keeping snapshots of its weights along the way, so its loss landscape
+can be looked at around the trained weights and along the path that led there (slides 35-38; Goodfellow et al.
+2015, "Qualitatively characterizing neural network optimization problems"; Li et al. 2018, "Visualizing the loss
+landscape of neural nets").
+"""
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.analysis import landscape
+from engine.data.mnist import load_mnist
+from engine.models.common import model_device, sample_batch
+from engine.registry import Claim, ModelSpec, register
+
+
+@dataclass(frozen=True)
+class LandscapeConfig:
+    hidden: int = 32
+    steps: int = 3000
+    batch_size: int = 64
+    optimizer: str = "sgd"      # plain SGD, the optimizer of the landscape papers, no momentum
+    lr: float = 0.1
+    snapshots: int = 30         # weights kept along training, the initial ones included
+    seed: int = 0
+    eval_points: int = 1000     # training digits the landscape's loss is measured on
+    line_points: int = 41
+
+
+class LandscapeMlp(nn.Module):
+    def __init__(self, config: LandscapeConfig):
+        super().__init__()
+        self.hidden = nn.Linear(784, config.hidden)
+        self.out = nn.Linear(config.hidden, 10)
+        size = sum(p.numel() for p in self.parameters())
+        # trajectory[k] holds the flattened weights after k * every updates; row 0 is the initialisation.
+        self.register_buffer("trajectory", torch.zeros(config.snapshots + 1, size))
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))     # optimizer steps applied so far
+        self.register_buffer("filled", torch.zeros((), dtype=torch.long))      # trajectory rows written
+        self.every = max(1, config.steps // config.snapshots)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.relu(self.hidden(x)))
+
+    @torch.no_grad()
+    def record(self) -> None:
+        """Called before each update: keep the weights every `every` updates, the initial ones first."""
+        row = int(self.updates) // self.every
+        if int(self.updates) % self.every == 0 and row < len(self.trajectory):
+            self.trajectory[row] = torch.nn.utils.parameters_to_vector(self.parameters())
+            self.filled.fill_(row + 1)
+        self.updates += 1
+
+    def weights(self) -> torch.Tensor:
+        return torch.nn.utils.parameters_to_vector(self.parameters()).detach()
+
+    def path(self) -> torch.Tensor:
+        """The kept weights (S, P), the initial ones first and the final ones last."""
+        return torch.cat([self.trajectory[:int(self.filled)], self.weights()[None]])
+
+
+def train_step(model, data, config, generator):
+    x, y = sample_batch(data.x_train, config.batch_size, generator, data.y_train)
+    dev = model_device(model)
+    model.record()
+    return F.cross_entropy(model(x.to(dev)), y.to(dev))
+
+
+def evaluate(model, data, config, deps):
+    dev = model_device(model)
+    with torch.no_grad():
+        accuracy = (model(data.x_test.to(dev)).argmax(-1).cpu() == data.y_test).float().mean().item()
+    x, y = data.x_train[:config.eval_points], data.y_train[:config.eval_points]
+    path = model.path()
+    line = landscape.line(model, path[0], path[-1], torch.linspace(0, 1, config.line_points), x, y)
+    return {"test_accuracy": round(accuracy, 4), "initial_loss": round(line[0], 4), "final_loss": round(line[-1], 4),
+            "interp_max_bump": round(landscape.max_bump(line), 4), "snapshots": len(path), "test_images": len(data.x_test)}
+
+
+def claims(metrics: dict) -> list[Claim]:
+    return [Claim(page="loss-surface",
+                  claim="The loss falls monotonically on the straight line from initialisation to the trained weights",
+                  paper="Goodfellow et al. 2015: no bump for feed-forward nets on MNIST",
+                  ours=f"largest rise along the line {metrics['interp_max_bump']:.4f} "
+                       f"(loss {metrics['initial_loss']:.3f} to {metrics['final_loss']:.3f})",
+                  holds=metrics["interp_max_bump"] < 0.01,
+                  setting="784-32-10 ReLU MLP, plain SGD, 4,500 training digits; loss on 1,000 of them")]
+
+
+register(ModelSpec(
+    name="landscape_mlp",
+    title="MLP with its training trajectory (MNIST)",
+    page="loss-surface",
+    config_cls=LandscapeConfig,
+    presets={
+        "tiny": LandscapeConfig(hidden=8, steps=60, snapshots=6, eval_points=100, line_points=11),
+        "cpu": LandscapeConfig(),
+        "gpu": LandscapeConfig(hidden=256, steps=20000, batch_size=128, snapshots=50, eval_points=5000),
+    },
+    build=LandscapeMlp,
+    data=lambda config: load_mnist(),
+    train_step=train_step,
+    evaluate=evaluate,
+    claims=claims,
+))
