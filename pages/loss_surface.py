@@ -243,6 +243,25 @@ def network_view() -> None:
     st.pyplot(charts.loss_plane_figure(axis, plane_grid, ("PC 1", "PC 2"), path_xy))
     st.caption(f"The weights kept every {model.every} steps, projected on the top two principal directions of the "
                f"path relative to its end ({explained[0]:.0%} and {explained[1]:.0%} of its spread).")
+    curvature_section(metrics, config)
+
+
+def curvature_section(metrics: dict, config) -> None:
+    st.subheader("Curvature along training")
+    along = pd.DataFrame(metrics["curvature_along_training"])
+    left, right = st.columns(2)
+    left.markdown("**Largest Hessian eigenvalue**")
+    left.line_chart(along, x="step", y="top_eigenvalue", height=220)
+    right.markdown("**Estimated share of negative eigenvalues** (the index)")
+    right.line_chart(along, x="step", y="negative_share", height=220)
+    spectrum = pd.DataFrame(metrics["final_spectrum"])
+    spectrum["log10 weight"] = np.log10(spectrum["weights"].clip(lower=1e-6))
+    st.markdown("**Estimated Hessian spectrum at the trained weights**: eigenvalue against its share of the "
+                "spectrum (log scale); most of the mass sits at zero, with a few large outliers.")
+    st.scatter_chart(spectrum, x="values", y="log10 weight", height=240)
+    st.caption(f"Stochastic Lanczos quadrature: {config.lanczos_steps} Lanczos steps from {config.lanczos_probes} "
+               f"random vectors, Hessian-vector products by double back-propagation, at {config.curvature_points} "
+               f"points along training, on {config.eval_points:,} training digits.")
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.analysis import landscape
+from engine.analysis import curvature, landscape
 from engine.data.mnist import load_mnist
 from engine.models.common import model_device, sample_batch
 from engine.registry import Claim, ModelSpec, register
@@ -26,6 +26,9 @@ class LandscapeConfig:
     seed: int = 0
     eval_points: int = 1000     # training digits the landscape's loss is measured on
     line_points: int = 41
+    curvature_points: int = 6   # points along training where the Hessian spectrum is estimated
+    lanczos_steps: int = 20
+    lanczos_probes: int = 2
 
 
 class LandscapeMlp(nn.Module):
@@ -74,8 +77,20 @@ def evaluate(model, data, config, deps):
     x, y = data.x_train[:config.eval_points], data.y_train[:config.eval_points]
     path = model.path()
     line = landscape.line(model, path[0], path[-1], torch.linspace(0, 1, config.line_points), x, y)
+    rows = torch.linspace(0, len(path) - 1, config.curvature_points).round().long().tolist()
+    along = {"step": [], "top_eigenvalue": [], "negative_share": []}
+    for row in rows:
+        values, weights = curvature.spectrum(curvature.hvp_function(model, path[row], x, y), path.shape[1],
+                                             config.lanczos_steps, config.lanczos_probes, seed=row)
+        point = curvature.summary(values, weights)
+        along["step"].append(min(row * model.every, config.steps))
+        along["top_eigenvalue"].append(round(point["top_eigenvalue"], 4))
+        along["negative_share"].append(round(point["negative_share"], 4))
+    final = {"values": [round(v, 4) for v in values.tolist()], "weights": [round(w, 5) for w in weights.tolist()]}
     return {"test_accuracy": round(accuracy, 4), "initial_loss": round(line[0], 4), "final_loss": round(line[-1], 4),
-            "interp_max_bump": round(landscape.max_bump(line), 4), "snapshots": len(path), "test_images": len(data.x_test)}
+            "interp_max_bump": round(landscape.max_bump(line), 4), "snapshots": len(path),
+            "final_top_eigenvalue": along["top_eigenvalue"][-1], "final_negative_share": along["negative_share"][-1],
+            "curvature_along_training": along, "final_spectrum": final, "test_images": len(data.x_test)}
 
 
 def claims(metrics: dict) -> list[Claim]:
@@ -94,7 +109,8 @@ register(ModelSpec(
     page="loss-surface",
     config_cls=LandscapeConfig,
     presets={
-        "tiny": LandscapeConfig(hidden=8, steps=60, snapshots=6, eval_points=100, line_points=11),
+        "tiny": LandscapeConfig(hidden=8, steps=60, snapshots=6, eval_points=100, line_points=11, curvature_points=3,
+                                lanczos_steps=5, lanczos_probes=1),
         "cpu": LandscapeConfig(),
         "gpu": LandscapeConfig(hidden=256, steps=20000, batch_size=128, snapshots=50, eval_points=5000),
     },
