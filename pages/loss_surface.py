@@ -9,6 +9,7 @@ from app.ui.digit_input import mnist_available
 from app.ui.model_panel import model_panel
 from engine.analysis import landscape, surfaces
 from engine.data.mnist import load_mnist
+from engine.models.landscape import ARCHS
 from engine.registry import get as get_spec
 
 PAGE = "loss"
@@ -17,9 +18,9 @@ GRID = 81
 MAX_FRAMES = 40
 SADDLE = surfaces.SURFACES["saddle"]
 VIEWS = {"toy": "Optimizers on 2-D surfaces", "network": "A trained network's landscape"}
-DEFAULTS = {"view": "toy", "res": 21, "span": 1.0, "dir_seed": 0, "formula": SADDLE.formula, "x0": SADDLE.start[0], "y0": SADDLE.start[1], "steps": 80, "lr": 0.05,
+DEFAULTS = {"view": "toy", "net": "mlp", "res": 21, "span": 1.0, "dir_seed": 0, "formula": SADDLE.formula, "x0": SADDLE.start[0], "y0": SADDLE.start[1], "steps": 80, "lr": 0.05,
             "damping": 1.0, "step": 80}
-ALLOWED = {"view": list(VIEWS), "res": [11, 21, 31, 41], "span": [0.25, 0.5, 1.0, 1.5, 2.0], "dir_seed": (0, 10**6), "x0": (-100.0, 100.0), "y0": (-100.0, 100.0), "steps": (5, 200), "lr": (0.0001, 1.0),
+ALLOWED = {"view": list(VIEWS), "net": list(ARCHS), "res": [11, 21, 31, 41], "span": [0.25, 0.5, 1.0, 1.5, 2.0], "dir_seed": (0, 10**6), "x0": (-100.0, 100.0), "y0": (-100.0, 100.0), "steps": (5, 200), "lr": (0.0001, 1.0),
            "damping": (0.0, 100.0), "step": (0, 200)}
 
 
@@ -206,9 +207,10 @@ def path_plane(_model, sha: str, res: int, n: int) -> tuple[np.ndarray, np.ndarr
 
 
 def network_view() -> None:
-    config = get_spec("landscape_mlp").config(resources.preset())
+    arch = st.segmented_control("Network", list(ARCHS), key=key("net"), format_func=ARCHS.get, required=True)
+    config = get_spec("landscape").config(resources.preset(), arch=arch)
     with st.expander("Model", expanded=False):
-        loaded = model_panel("landscape_mlp", config, PAGE)
+        loaded = model_panel("landscape", config, PAGE)
     if not mnist_available():
         return
     if loaded is None:
@@ -216,8 +218,8 @@ def network_view() -> None:
         return
     model, sha, metrics = loaded.model, loaded.checkpoint.sha256, loaded.checkpoint.metrics
     n = config.eval_points
-    st.markdown(f"A {config.hidden}-unit ReLU MLP trained on MNIST with plain SGD ({metrics['test_accuracy']:.1%} "
-                f"held-out accuracy); the loss is measured on {config.eval_points:,} training digits.")
+    st.markdown(f"A {metrics['network']} trained on MNIST with plain SGD ({metrics['test_accuracy']:.1%} held-out "
+                f"accuracy); the loss is measured on {config.eval_points:,} training digits.")
 
     st.subheader("The straight line from initialisation to the trained weights")
     line = straight_line(model, sha, 61, n)

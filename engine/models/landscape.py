@@ -1,5 +1,5 @@
-"""A small MNIST MLP trained with plain SGD, keeping snapshots of its weights along the way, so its loss landscape
-can be looked at around the trained weights and along the path that led there (slides 35-38; Goodfellow et al.
+"""A small MNIST network (an MLP, or a small convnet) trained with plain SGD, keeping snapshots of its weights along
+the way, so its loss landscape can be looked at around the trained weights and along the path that led there (slides 35-38; Goodfellow et al.
 2015, "Qualitatively characterizing neural network optimization problems"; Li et al. 2018, "Visualizing the loss
 landscape of neural nets").
 """
@@ -17,7 +17,9 @@ from engine.registry import Claim, ModelSpec, register
 
 @dataclass(frozen=True)
 class LandscapeConfig:
+    arch: str = "mlp"           # "mlp": 784-hidden-10 ReLU; "cnn": two 5x5 conv layers (channels, 2 x channels)
     hidden: int = 32
+    channels: int = 8
     steps: int = 3000
     batch_size: int = 64
     optimizer: str = "sgd"      # plain SGD, the optimizer of the landscape papers, no momentum
@@ -31,11 +33,21 @@ class LandscapeConfig:
     lanczos_probes: int = 2
 
 
-class LandscapeMlp(nn.Module):
+ARCHS = {"mlp": "MLP", "cnn": "small convnet"}
+
+
+class LandscapeNet(nn.Module):
     def __init__(self, config: LandscapeConfig):
         super().__init__()
-        self.hidden = nn.Linear(784, config.hidden)
-        self.out = nn.Linear(config.hidden, 10)
+        if config.arch not in ARCHS:
+            raise ValueError(f"unknown arch {config.arch!r}; choose from {', '.join(ARCHS)}")
+        c = config.channels
+        if config.arch == "mlp":
+            self.net = nn.Sequential(nn.Linear(784, config.hidden), nn.ReLU(), nn.Linear(config.hidden, 10))
+        else:
+            self.net = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, c, 5, padding=2), nn.ReLU(),
+                                     nn.MaxPool2d(2), nn.Conv2d(c, 2 * c, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                                     nn.Flatten(), nn.Linear(2 * c * 7 * 7, 10))
         size = sum(p.numel() for p in self.parameters())
         # trajectory[k] holds the flattened weights after k * every updates; row 0 is the initialisation.
         self.register_buffer("trajectory", torch.zeros(config.snapshots + 1, size))
@@ -44,7 +56,7 @@ class LandscapeMlp(nn.Module):
         self.every = max(1, config.steps // config.snapshots)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(torch.relu(self.hidden(x)))
+        return self.net(x)
 
     @torch.no_grad()
     def record(self) -> None:
@@ -90,7 +102,14 @@ def evaluate(model, data, config, deps):
     return {"test_accuracy": round(accuracy, 4), "initial_loss": round(line[0], 4), "final_loss": round(line[-1], 4),
             "interp_max_bump": round(landscape.max_bump(line), 4), "snapshots": len(path),
             "final_top_eigenvalue": along["top_eigenvalue"][-1], "final_negative_share": along["negative_share"][-1],
-            "curvature_along_training": along, "final_spectrum": final, "test_images": len(data.x_test)}
+            "curvature_along_training": along, "final_spectrum": final, "test_images": len(data.x_test),
+            "network": describe(config)}
+
+
+def describe(config: LandscapeConfig) -> str:
+    if config.arch == "mlp":
+        return f"784-{config.hidden}-10 ReLU MLP"
+    return f"convnet with 5 x 5 convolutions of {config.channels} and {2 * config.channels} channels"
 
 
 def claims(metrics: dict) -> list[Claim]:
@@ -100,23 +119,24 @@ def claims(metrics: dict) -> list[Claim]:
                   ours=f"largest rise along the line {metrics['interp_max_bump']:.4f} "
                        f"(loss {metrics['initial_loss']:.3f} to {metrics['final_loss']:.3f})",
                   holds=metrics["interp_max_bump"] < 0.01,
-                  setting="784-32-10 ReLU MLP, plain SGD, 4,500 training digits; loss on 1,000 of them")]
+                  setting=f"{metrics['network']}, plain SGD, 4,500 training digits; loss on 1,000 of them")]
 
 
 register(ModelSpec(
-    name="landscape_mlp",
-    title="MLP with its training trajectory (MNIST)",
+    name="landscape",
+    title="Small network with its training trajectory (MNIST)",
     page="loss-surface",
     config_cls=LandscapeConfig,
     presets={
-        "tiny": LandscapeConfig(hidden=8, steps=60, snapshots=6, eval_points=100, line_points=11, curvature_points=3,
+        "tiny": LandscapeConfig(hidden=8, channels=2, steps=60, snapshots=6, eval_points=100, line_points=11, curvature_points=3,
                                 lanczos_steps=5, lanczos_probes=1),
         "cpu": LandscapeConfig(),
         "gpu": LandscapeConfig(hidden=256, steps=20000, batch_size=128, snapshots=50, eval_points=5000),
     },
-    build=LandscapeMlp,
+    build=LandscapeNet,
     data=lambda config: load_mnist(),
     train_step=train_step,
     evaluate=evaluate,
     claims=claims,
+    variants=({"arch": "cnn"},),
 ))

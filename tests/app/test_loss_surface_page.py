@@ -69,3 +69,11 @@ def test_the_network_view_draws_the_line_and_both_planes():
     assert "largest rise here between 0 and 1" in texts(at.caption)
     at.select_slider(key="loss:span").set_value(0.5).run()
     assert not at.exception and at.query_params["span"] == "0.5"
+
+
+@pytest.mark.usefixtures("tiny_env")
+def test_the_convnet_has_its_own_landscape():
+    at = run_page("pages/loss_surface.py", view="network", net="cnn", res=11)
+    assert not at.exception
+    assert "convnet with 5 x 5 convolutions" in texts(at.markdown)
+    assert len(at.get("image")) == 2

@@ -11,7 +11,7 @@ from engine.train import build_model
 
 
 def tiny_mlp_in_float64():
-    spec = registry.get("landscape_mlp")
+    spec = registry.get("landscape")
     model = build_model(spec, spec.config("tiny")).cpu().double()
     data = load_mnist()
     return model, data.x_train[:50].double(), data.y_train[:50]
@@ -60,7 +60,7 @@ def test_a_full_lanczos_run_recovers_the_whole_spectrum():
 
 
 def test_the_spectrum_of_the_trained_network_is_recorded():
-    spec = registry.get("landscape_mlp")
+    spec = registry.get("landscape")
     config = spec.config("tiny")
     model = build_model(spec, config).cpu()
     data = spec.data(config)

@@ -9,7 +9,7 @@ from engine.train import build_model
 
 
 def mlp():
-    spec = registry.get("landscape_mlp")
+    spec = registry.get("landscape")
     config = spec.config("tiny")
     return build_model(spec, config).cpu(), config, spec
 
