@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app.ui import images, player, resources, tables, url_state
-from app.ui.digit_input import digit_input, mnist_available
-from app.ui.model_panel import model_panel
+from app.ui.digit_input import digit_input
+from app.ui.model_panel import mnist_model
 from engine.models.draw import PAPER_NLL, WINDOW_FIELDS, replay_generation, replay_reconstruction, training_digits
 from engine.registry import get as get_spec
 
@@ -141,12 +141,8 @@ def main() -> None:
                 "and writing one patch at a time (tutorial slides 91-94, Gregor et al. 2015).")
     url_state.bind(PAGE, DEFAULTS, ALLOWED)
     config = get_spec("draw").config(resources.preset())
-    with st.expander("Model", expanded=False):
-        loaded = model_panel("draw", config, PAGE)
-    if not mnist_available():
-        return
+    loaded = mnist_model("draw", config, PAGE, "No DRAW checkpoint: train it under 'Model'.")
     if loaded is None:
-        st.warning("No DRAW checkpoint: train it under 'Model'.")
         return
     c1, c2, c3 = st.columns([4, 2, 2], vertical_alignment="bottom")
     mode = c1.segmented_control("Mode", list(MODES), key=key("mode"), format_func=MODES.get, required=True,

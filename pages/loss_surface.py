@@ -5,8 +5,7 @@ import streamlit as st
 import torch
 
 from app.ui import charts, images, player, resources, tables, url_state
-from app.ui.digit_input import mnist_available
-from app.ui.model_panel import model_panel
+from app.ui.model_panel import mnist_model
 from engine.analysis import landscape, surfaces
 from engine.data.mnist import load_mnist
 from engine.models.landscape import ARCHS
@@ -209,12 +208,8 @@ def path_plane(_model, sha: str, res: int, n: int) -> tuple[np.ndarray, np.ndarr
 def network_view() -> None:
     arch = st.segmented_control("Network", list(ARCHS), key=key("net"), format_func=ARCHS.get, required=True)
     config = get_spec("landscape").config(resources.preset(), arch=arch)
-    with st.expander("Model", expanded=False):
-        loaded = model_panel("landscape", config, PAGE)
-    if not mnist_available():
-        return
+    loaded = mnist_model("landscape", config, PAGE, "No checkpoint for this network: train it under 'Model'.")
     if loaded is None:
-        st.warning("No checkpoint for the network: train it under 'Model' (seconds).")
         return
     model, sha, metrics = loaded.model, loaded.checkpoint.sha256, loaded.checkpoint.metrics
     n = config.eval_points

@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from app.ui import resources
+from app.ui.digit_input import mnist_available
 from engine import api, jobs, registry
 
 SOURCE_LABELS = {"shipped": "shipped with the app", "cached": "trained on this machine"}
@@ -75,3 +76,15 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
     except (api.CheckpointError, api.NotTrained) as e:
         st.error(f"Could not load the checkpoint: {e}")
         return None
+
+
+def mnist_model(name: str, config, page: str, missing: str) -> api.Loaded | None:
+    """The model panel in a collapsed "Model" expander for a model trained on MNIST; None, with the reason shown,
+    when the digits cannot be loaded or there is no checkpoint yet."""
+    with st.expander("Model", expanded=False):
+        loaded = model_panel(name, config, page)
+    if not mnist_available():
+        return None
+    if loaded is None:
+        st.warning(missing)
+    return loaded

@@ -16,6 +16,7 @@ from playwright.async_api import async_playwright
 
 from app.ui import catalog
 from engine import api, jobs, registry
+from engine.analysis import landscape
 from engine.analysis.interpolation import interpolate
 from engine.data.mnist import load_mnist
 from engine.device import configure_threads
@@ -157,6 +158,19 @@ def draw_replay_ms() -> float:
     return statistics.median(runs)
 
 
+def landscape_slice_seconds(res: int = 41) -> float:
+    """Seconds for the loss on a res x res plane of filter-normalised directions around the shipped MLP."""
+    config = registry.get("landscape").config("cpu")
+    model = api.load("landscape", config).model
+    data = load_mnist()
+    x, y = data.x_train[:config.eval_points], data.y_train[:config.eval_points]
+    g = torch.Generator().manual_seed(0)
+    d1, d2 = landscape.filter_normalized_direction(model, g), landscape.filter_normalized_direction(model, g)
+    start = time.perf_counter()
+    landscape.plane(model, model.weights(), d1, d2, torch.linspace(-1, 1, res), x, y)
+    return time.perf_counter() - start
+
+
 async def main() -> None:
     cache = tempfile.mkdtemp(prefix="bench-cache-")
     os.environ["PLAYGROUND_CACHE"] = cache
@@ -166,7 +180,10 @@ async def main() -> None:
             ("engine: DRAW training epoch, cpu preset, both networks", f"{draw_epoch_seconds():.1f} s",
              "4,500 digits, worker threads"),
             ("engine: DRAW generation replay, per step (8 samples)", f"{draw_replay_ms():.1f} ms", ""),
-            ("server: /draw script run (no browser)", f"{script_seconds('pages/draw.py'):.2f} s", "")]
+            ("server: /draw script run (no browser)", f"{script_seconds('pages/draw.py'):.2f} s", ""),
+            ("engine: 41 x 41 loss slice around the shipped MLP", f"{landscape_slice_seconds():.1f} s",
+             "1,000 training digits"),
+            ("server: /loss-surface script run (no browser)", f"{script_seconds('pages/loss_surface.py'):.2f} s", "")]
     with streamlit_server({"PLAYGROUND_CACHE": cache}) as (url, proc):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
