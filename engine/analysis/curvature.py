@@ -38,7 +38,7 @@ def lanczos(matvec: Callable[[torch.Tensor], torch.Tensor], dim: int, steps: int
     basis = [q / q.norm()]
     alphas, betas = [], []
     for _ in range(min(steps, dim)):
-        w = matvec(basis[-1].float()).double()
+        w = matvec(basis[-1].float()).double().cpu()      # the basis stays on the CPU in float64
         alpha = torch.dot(w, basis[-1])
         alphas.append(alpha)
         q_mat = torch.stack(basis)

@@ -346,7 +346,7 @@ register(ModelSpec(
     presets={
         "tiny": DrawConfig(glimpses=3, enc_size=16, dec_size=16, z_size=4, steps=20, batch_size=16, eval_samples=8),
         "cpu": DrawConfig(),
-        # Paper sizes; 0.47 s per step for the pair on an H200 (python -m tests.bench.gpu_check): about 80 minutes.
+        # Paper sizes; 0.4 to 0.6 s per step for the pair on an H200 (python -m tests.bench.gpu_check): 70 to 100 minutes.
         "gpu": DrawConfig(glimpses=64, z_size=100, read_n=2, write_n=5, steps=10000, batch_size=100),
     },
     build=DrawPair,
