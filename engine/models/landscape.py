@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.analysis import curvature, landscape
+from engine.analysis import curvature, landscape, surfaces
 from engine.data.mnist import load_mnist
 from engine.models.common import model_device, sample_batch
 from engine.registry import Claim, ModelSpec, register
@@ -103,7 +103,7 @@ def evaluate(model, data, config, deps):
             "interp_max_bump": round(landscape.max_bump(line), 4), "snapshots": len(path),
             "final_top_eigenvalue": along["top_eigenvalue"][-1], "final_negative_share": along["negative_share"][-1],
             "curvature_along_training": along, "final_spectrum": final, "test_images": len(data.x_test),
-            "network": describe(config)}
+            "network": describe(config), **surfaces.saddle_claims()}
 
 
 def describe(config: LandscapeConfig) -> str:
@@ -119,7 +119,18 @@ def claims(metrics: dict) -> list[Claim]:
                   ours=f"largest rise along the line {metrics['interp_max_bump']:.4f} "
                        f"(loss {metrics['initial_loss']:.3f} to {metrics['final_loss']:.3f})",
                   holds=metrics["interp_max_bump"] < 0.01,
-                  setting=f"{metrics['network']}, plain SGD, 4,500 training digits; loss on 1,000 of them")]
+                  setting=f"{metrics['network']}, plain SGD, 4,500 training digits; loss on 1,000 of them"),
+            Claim(page="loss-surface", claim="Newton's method is attracted to saddle points; saddle-free Newton escapes",
+                  paper="Dauphin et al. 2014, section 4",
+                  ours=f"on x^2 - y^2 Newton stops at {tuple(metrics['newton_final'])}; saddle-free Newton reaches "
+                       f"f = {metrics['saddle_free_final_value']:.3g}",
+                  holds=metrics["newton_ends_at_saddle"] and metrics["saddle_free_newton_escapes"],
+                  setting="start (1.5, 0.001), 100 steps"),
+            Claim(page="loss-surface", claim="Gradient descent is not trapped but slows near a saddle",
+                  paper="Dauphin et al. 2014: plateaus of small gradient around saddles",
+                  ours=f"its speed falls {metrics['gradient_descent_slowdown']:.0f}x near the saddle, then it leaves",
+                  holds=metrics["gradient_descent_slowdown"] >= 10 and metrics["gradient_descent_escapes"],
+                  setting="x^2 - y^2 from (1.5, 0.001), learning rate 0.05, 100 steps")]
 
 
 register(ModelSpec(
