@@ -9,17 +9,26 @@ from engine.device import configure_threads, get_device
 from engine.registry import PRESETS
 
 
-def progress_bar(p) -> None:
-    # On a terminal redraw every report; in a log, one line per 10%.
-    if not sys.stderr.isatty() and p.step != p.total and (10 * p.step) // p.total == (10 * (p.step - 1)) // p.total:
-        return
-    width = 30
-    done = int(width * p.step / p.total)
-    sys.stderr.write(f"{chr(13) if sys.stderr.isatty() else ''}  [{'#' * done}{'.' * (width - done)}] {p.step}/{p.total}  loss {p.loss:.4f}  "
-                     f"eta {p.eta:5.0f}s ")
-    if p.step == p.total or not sys.stderr.isatty():
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+class ProgressBar:
+    """On a terminal, redraw the bar at every report; in a log, write one line each time a new tenth is reached
+    (reports come every few steps, so a tenth's exact step may never be reported)."""
+
+    def __init__(self):
+        self.tenths = -1
+
+    def __call__(self, p) -> None:
+        tty = sys.stderr.isatty()
+        tenths = 10 * p.step // p.total
+        if not tty and tenths == self.tenths and p.step != p.total:
+            return
+        self.tenths = tenths
+        width = 30
+        done = int(width * p.step / p.total)
+        sys.stderr.write(f"{chr(13) if tty else ''}  [{'#' * done}{'.' * (width - done)}] {p.step}/{p.total}  "
+                         f"loss {p.loss:.4f}  eta {p.eta:5.0f}s ")
+        if p.step == p.total or not tty:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
 
 
 def cmd_list(args) -> int:
@@ -40,7 +49,7 @@ def cmd_list(args) -> int:
 
 def _train_one(name: str, preset: str, config, ship: bool) -> None:
     print(f"{name} [{preset}] {registry.config_hash(name, config)} on {get_device()}", file=sys.stderr)
-    ckpt = api.train_and_save(name, config, progress_bar,
+    ckpt = api.train_and_save(name, config, ProgressBar(),
                               on_phase=lambda phase: print(f"  {phase}", file=sys.stderr))
     print(f"  saved {ckpt.path} in {ckpt.train_seconds:.0f}s", file=sys.stderr)
     if ship:
