@@ -1,4 +1,5 @@
 """A real Streamlit server and Debian's Chromium driven by Playwright, shared by the browser tests and the bench."""
+import io
 import os
 import socket
 import subprocess
@@ -7,6 +8,8 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -102,3 +105,11 @@ def draw_stroke(page, canvas, points) -> None:
     for x, y in points[1:]:
         page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=6)
     page.mouse.up()
+
+
+def play(page):
+    """Press Play and return the animation the page then shows, opened with PIL."""
+    page.get_by_role("button", name="Play").click()
+    page.get_by_text("looping").wait_for(timeout=30_000)
+    src = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+    return Image.open(io.BytesIO(page.request.get(src).body()))

@@ -1,12 +1,11 @@
 """The DRAW page in Chromium with the shipped checkpoint: the step slider, Play, the GIF export and a drawn digit."""
-import io
 import re
 
 import pytest
 from PIL import Image
 
 from engine import registry
-from tests.e2e.harness import draw_stroke, exceptions, image_sources, open_page, screenshot, wait_ready
+from tests.e2e.harness import draw_stroke, exceptions, image_sources, open_page, play, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
 GLIMPSES = registry.get("draw").config("cpu").glimpses
@@ -32,11 +31,7 @@ def test_the_slider_changes_the_canvas_and_the_url(server, page):
 
 def test_play_animates_the_replay(server, page):
     open_page(page, f"{server}/draw?step=3")
-    page.get_by_role("button", name="Play").click()
-    page.get_by_text("looping").wait_for(timeout=30_000)
-    frame = page.locator('[data-testid="stImage"] img').first
-    data = page.request.get(frame.get_attribute("src")).body()
-    animation = Image.open(io.BytesIO(data))
+    animation = play(page)
     assert animation.format == "GIF" and animation.n_frames == GLIMPSES
     assert exceptions(page) == []
 

@@ -1,11 +1,9 @@
 """The loss-surface page in Chromium: a typed surface is plotted, the race animates, bad formulas are explained."""
-import io
 import re
 
 import pytest
-from PIL import Image
 
-from tests.e2e.harness import exceptions, image_sources, open_page, screenshot, wait_ready
+from tests.e2e.harness import exceptions, image_sources, open_page, play, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +24,7 @@ def test_a_typed_surface_is_plotted_and_linked(server, page):
 
 def test_the_race_animates(server, page):
     open_page(page, f"{server}/loss-surface?steps=20")
-    page.get_by_role("button", name="Play").click()
-    page.get_by_text("looping").wait_for(timeout=30_000)
-    src = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
-    animation = Image.open(io.BytesIO(page.request.get(src).body()))
+    animation = play(page)
     assert animation.format == "GIF" and animation.n_frames == 21
     assert exceptions(page) == []
 
