@@ -41,7 +41,7 @@ def race(formula: str, start: tuple, steps: int, lr: float, damping: float, opti
     f = surfaces.parse(formula)
     paths = {name: surfaces.run(f, name, start, steps, lr=lr, damping=damping) for name in optimizers}
     return {name: {"points": p.points.numpy(), "values": p.values.numpy(), "eigenvalues": p.eigenvalues.numpy(),
-                   "gradient": surfaces.gradient_norms(f, p).numpy(), "stopped": p.stopped} for name, p in paths.items()}
+                   "gradient": p.gradients.numpy(), "stopped": p.stopped} for name, p in paths.items()}
 
 
 def frame_steps(steps: int) -> list[int]:

@@ -45,6 +45,15 @@ def field_figure(data: np.ndarray, pts: np.ndarray, field: np.ndarray, paths: np
     return fig
 
 
+def contour(fig, ax, xs: np.ndarray, ys: np.ndarray, z: np.ndarray, label: str) -> None:
+    """Filled contours of z with levels at its quantiles, so that surfaces spanning orders of magnitude
+    (Rosenbrock) still show their valleys, plus thin level lines and a colour bar."""
+    levels = np.unique(np.quantile(z[np.isfinite(z)], np.linspace(0, 1, 26)))
+    filled = ax.contourf(xs, ys, z, levels=levels, cmap="viridis")
+    ax.contour(xs, ys, z, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
+    fig.colorbar(filled, ax=ax, shrink=0.85, label=label, format="%.3g")
+
+
 OPTIMIZER_COLORS = ["#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#ff7f0e", "#17becf"]
 
 
@@ -53,10 +62,7 @@ def surface_frames(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list, s
     """Contour of z over the grid with each optimizer's path (name, (K, 2) points, colour) drawn up to each step in
     `steps`: one RGB frame per step."""
     fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=dpi)
-    levels = np.unique(np.quantile(z[np.isfinite(z)], np.linspace(0, 1, 26)))
-    filled = ax.contourf(xs, ys, z, levels=levels, cmap="viridis", alpha=0.9)
-    ax.contour(xs, ys, z, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
-    fig.colorbar(filled, ax=ax, shrink=0.8, label="f(x, y)", format="%.3g")
+    contour(fig, ax, xs, ys, z, "f(x, y)")
     lines = []
     for name, points, colour in paths:
         (line,) = ax.plot([], [], color=colour, linewidth=1.8, label=name, animated=True)
@@ -91,10 +97,7 @@ def loss_plane_figure(coords: np.ndarray, z: np.ndarray, labels: tuple[str, str]
     """The loss on a plane, as a contour map (with an optional path (S, 2) drawn on it) beside a 3-D surface."""
     fig = plt.figure(figsize=(11, 4.6), dpi=90)
     flat = fig.add_subplot(1, 2, 1)
-    levels = np.unique(np.quantile(z[np.isfinite(z)], np.linspace(0, 1, 26)))
-    filled = flat.contourf(coords, coords, z, levels=levels, cmap="viridis")
-    flat.contour(coords, coords, z, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
-    fig.colorbar(filled, ax=flat, shrink=0.85, label="loss", format="%.3g")
+    contour(fig, flat, coords, coords, z, "loss")
     if path is not None:
         flat.plot(path[:, 0], path[:, 1], "-o", color="#ff7f0e", markersize=3, linewidth=1.5, label="training path")
         flat.plot(path[:1, 0], path[:1, 1], "*", color="#ffd43b", markersize=13, markeredgecolor="black",

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from engine.analysis.landscape import _unflatten
+from engine.analysis.landscape import unflatten
 
 
 def hvp_function(model, weights: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -20,7 +20,7 @@ def hvp_function(model, weights: torch.Tensor, x: torch.Tensor, y: torch.Tensor)
     torch.no_grad() too: it needs the graph, so it turns gradients on for itself)."""
     with torch.enable_grad():
         w = weights.detach().clone().requires_grad_(True)
-        logits = functional_call(model, _unflatten(model, w), (x.to(w.device),))
+        logits = functional_call(model, unflatten(model, w), (x.to(w.device),))
         (grad,) = torch.autograd.grad(F.cross_entropy(logits, y.to(w.device)), w, create_graph=True)
 
     def product(v: torch.Tensor) -> torch.Tensor:

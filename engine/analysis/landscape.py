@@ -12,13 +12,11 @@ import torch.nn.functional as F
 from torch.func import functional_call
 
 
-def _shapes(model) -> list[tuple[str, torch.Size]]:
-    return [(name, p.shape) for name, p in model.named_parameters()]
-
-
-def _unflatten(model, vector: torch.Tensor) -> dict[str, torch.Tensor]:
+def unflatten(model, vector: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The flat weight vector as {parameter name: view of it shaped like that parameter}, for functional_call."""
     out, i = {}, 0
-    for name, shape in _shapes(model):
+    for name, p in model.named_parameters():
+        shape = p.shape
         n = shape.numel()
         out[name] = vector[i:i + n].view(shape)
         i += n
@@ -29,7 +27,7 @@ def _unflatten(model, vector: torch.Tensor) -> dict[str, torch.Tensor]:
 def loss_at(model, vector: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> float:
     """Mean cross-entropy of the model with weights `vector` on (x, y)."""
     dev = vector.device
-    logits = functional_call(model, _unflatten(model, vector), (x.to(dev),))
+    logits = functional_call(model, unflatten(model, vector), (x.to(dev),))
     return F.cross_entropy(logits, y.to(dev)).item()
 
 

@@ -121,6 +121,7 @@ class Path:
     points: torch.Tensor            # (K, 2), the start first
     values: torch.Tensor            # (K,) f along the path
     eigenvalues: torch.Tensor       # (K, 2) Hessian eigenvalues along the path, ascending
+    gradients: torch.Tensor         # (K,) |grad f| along the path: where it dips, the optimizer crawls
     stopped: str                    # why it ended: "steps", "converged", "diverged"
 
 
@@ -136,7 +137,7 @@ def run(f: Surface, optimizer: str, start: tuple[float, float], steps: int, lr: 
         raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
     p = torch.tensor(start, dtype=torch.float64)
     velocity, m, v = torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
-    points, values, eigs = [], [], []
+    points, values, eigs, grads = [], [], [], []
     stopped = "steps"
     for t in range(1, steps + 2):
         value, g, h = grad_hessian(f, p)
@@ -144,6 +145,7 @@ def run(f: Surface, optimizer: str, start: tuple[float, float], steps: int, lr: 
         points.append(p.clone())
         values.append(value)
         eigs.append(lam)
+        grads.append(g.norm())
         if not (torch.isfinite(value) and torch.isfinite(g).all() and torch.isfinite(h).all()):
             stopped = "diverged"
             break
@@ -172,7 +174,7 @@ def run(f: Surface, optimizer: str, start: tuple[float, float], steps: int, lr: 
         if not torch.isfinite(p).all() or p.abs().max() > ESCAPE_RADIUS:
             stopped = "diverged"
             break
-    return Path(optimizer, torch.stack(points), torch.stack(values), torch.stack(eigs), stopped)
+    return Path(optimizer, torch.stack(points), torch.stack(values), torch.stack(eigs), torch.stack(grads), stopped)
 
 
 def _solve(h: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
@@ -201,7 +203,7 @@ def saddle_claims(steps: int = 100) -> dict:
     newton = run(f, "newton", preset.start, steps)
     free = run(f, "saddle-free newton", preset.start, steps)
     gd = run(f, "gradient descent", preset.start, steps, lr=0.05)
-    speed = gradient_norms(f, gd)
+    speed = gd.gradients
     at_saddle = newton.points[-1].norm().item() < 1e-6 and newton.eigenvalues[-1].min().item() < 0
     return {"newton_ends_at_saddle": at_saddle,
             "newton_final": [round(v, 6) for v in newton.points[-1].tolist()],
@@ -210,7 +212,3 @@ def saddle_claims(steps: int = 100) -> dict:
             "gradient_descent_slowdown": round((speed[0] / speed.min()).item(), 1),
             "gradient_descent_escapes": gd.values[-1].item() < -1.0}
 
-
-def gradient_norms(f: Surface, path: Path) -> torch.Tensor:
-    """|grad f| at each point of a path: where it dips, the optimizer crawls."""
-    return torch.stack([grad_hessian(f, p)[1].norm() for p in path.points])

@@ -5,7 +5,7 @@ from torch.func import functional_call
 
 from engine import registry
 from engine.analysis import curvature
-from engine.analysis.landscape import _unflatten
+from engine.analysis.landscape import unflatten
 from engine.data.mnist import load_mnist
 from engine.train import build_model
 
@@ -19,7 +19,7 @@ def tiny_mlp_in_float64():
 
 def gradient(model, w, x, y):
     w = w.detach().requires_grad_(True)
-    loss = F.cross_entropy(functional_call(model, _unflatten(model, w), (x,)), y)
+    loss = F.cross_entropy(functional_call(model, unflatten(model, w), (x,)), y)
     return torch.autograd.grad(loss, w)[0]
 
 
