@@ -134,32 +134,20 @@ def curves(paths: dict) -> None:
     frame = pd.DataFrame(rows)
     left, right = st.columns(2)
     left.markdown("**Gradient norm along each path** (log scale): where it dips, the optimizer crawls.")
-    left.line_chart(frame, x="step", y="log10 |gradient|", color="optimizer", height=260)
+    left.altair_chart(charts.series_chart(frame, "step", "log10 |gradient|", "optimizer", surfaces.OPTIMIZERS,
+                                          charts.OPTIMIZER_COLORS), width="stretch")
     right.markdown("**Smallest Hessian eigenvalue along each path**: below 0 means negative curvature (a saddle "
                    "direction).")
-    right.line_chart(frame, x="step", y="smallest eigenvalue", color="optimizer", height=260)
+    right.altair_chart(charts.series_chart(frame, "step", "smallest eigenvalue", "optimizer", surfaces.OPTIMIZERS,
+                                           charts.OPTIMIZER_COLORS), width="stretch")
 
 
 def paper_vs_you() -> None:
     st.subheader("Paper vs. you")
-    claims = st.cache_data(surfaces.saddle_claims, show_spinner=False)()
-    rows = [{"claim (slides 35-38)": "Newton's method is attracted to saddle points",
-             "paper": "Dauphin et al. 2014, section 4: Newton rescales by 1/lambda and moves towards the saddle",
-             "here": f"Newton stops at {tuple(claims['newton_final'])}, where the "
-                                                   f"Hessian has a negative eigenvalue",
-             "holds": "yes" if claims["newton_ends_at_saddle"] else "no"},
-            {"claim (slides 35-38)": "Saddle-free Newton escapes",
-             "paper": "rescaling by 1/|lambda| turns the negative-curvature direction downhill",
-             "here": f"it leaves the saddle and reaches f = "
-                                                   f"{claims['saddle_free_final_value']:.3g}",
-             "holds": "yes" if claims["saddle_free_newton_escapes"] else "no"},
-            {"claim (slides 35-38)": "Gradient descent is not trapped but slows near a saddle",
-             "paper": "plateaus of small gradient around saddles",
-             "here": f"its gradient, so its speed, falls {claims['gradient_descent_slowdown']:.0f}x near the "
-                     f"saddle; it {'then leaves' if claims['gradient_descent_escapes'] else 'does not leave'}",
-             "holds": "yes" if claims["gradient_descent_slowdown"] >= 10 and claims["gradient_descent_escapes"]
-             else "no"}]
-    st.markdown(tables.markdown_table(rows))
+    claims = surfaces.saddle_claim_rows(st.cache_data(surfaces.saddle_claims, show_spinner=False)())
+    st.caption(f"Measured on {claims[0].setting}.")
+    st.markdown(tables.markdown_table([{"claim (slides 35-38)": c.claim, "paper": c.paper, "here": c.ours,
+                                        "holds": "yes" if c.holds else "no"} for c in claims]))
 
 
 # ---------------------------------------------------------------- a trained network

@@ -10,14 +10,20 @@ import pandas as pd  # noqa: E402
 LEVEL_COLORS = ["#9e9e9e", "#4c9be8", "#1f5fa8", "#e8590c"]
 
 
+def series_chart(frame: pd.DataFrame, x: str, y: str, series: str, order, colors: list[str],
+                 points: bool = False) -> alt.Chart:
+    """Curves of y against x, one per value of `series`, each in its fixed colour (the same as in the figures)."""
+    order = list(order)
+    return alt.Chart(frame).mark_line(point=points).encode(
+        x=alt.X(f"{x}:Q"),
+        y=alt.Y(f"{y}:Q"),
+        color=alt.Color(f"{series}:N", sort=order, scale=alt.Scale(domain=order, range=colors[:len(order)])),
+        tooltip=[series, x, alt.Tooltip(f"{y}:Q", format=".3g")]).properties(height=260)
+
+
 def path_chart(frame: pd.DataFrame, y: str, order) -> alt.Chart:
     """Curves of `y` along the interpolation path, one per level."""
-    order = list(order)
-    return alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("mixing weight:Q", scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y(f"{y}:Q"),
-        color=alt.Color("level:N", sort=order, scale=alt.Scale(domain=order, range=LEVEL_COLORS)),
-        tooltip=["level", "mixing weight", alt.Tooltip(f"{y}:Q", format=".3f")]).properties(height=260)
+    return series_chart(frame, "mixing weight", y, "level", order, LEVEL_COLORS, points=True)
 
 
 def field_figure(data: np.ndarray, pts: np.ndarray, field: np.ndarray, paths: np.ndarray, box: float):

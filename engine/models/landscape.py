@@ -119,18 +119,7 @@ def claims(metrics: dict) -> list[Claim]:
                   ours=f"largest rise along the line {metrics['interp_max_bump']:.4f} "
                        f"(loss {metrics['initial_loss']:.3f} to {metrics['final_loss']:.3f})",
                   holds=metrics["interp_max_bump"] < 0.01,
-                  setting=f"{metrics['network']}, plain SGD, 4,500 training digits; loss on 1,000 of them"),
-            Claim(page="loss-surface", claim="Newton's method is attracted to saddle points; saddle-free Newton escapes",
-                  paper="Dauphin et al. 2014, section 4",
-                  ours=f"on x^2 - y^2 Newton stops at {tuple(metrics['newton_final'])}; saddle-free Newton reaches "
-                       f"f = {metrics['saddle_free_final_value']:.3g}",
-                  holds=metrics["newton_ends_at_saddle"] and metrics["saddle_free_newton_escapes"],
-                  setting="start (1.5, 0.001), 100 steps"),
-            Claim(page="loss-surface", claim="Gradient descent is not trapped but slows near a saddle",
-                  paper="Dauphin et al. 2014: plateaus of small gradient around saddles",
-                  ours=f"its speed falls {metrics['gradient_descent_slowdown']:.0f}x near the saddle, then it leaves",
-                  holds=metrics["gradient_descent_slowdown"] >= 10 and metrics["gradient_descent_escapes"],
-                  setting="x^2 - y^2 from (1.5, 0.001), learning rate 0.05, 100 steps")]
+                  setting=f"{metrics['network']}, plain SGD, 4,500 training digits; loss on 1,000 of them")] + surfaces.saddle_claim_rows(metrics)
 
 
 register(ModelSpec(
