@@ -78,7 +78,7 @@ register(ModelSpec(
     page="manifold",
     config_cls=ClassifierConfig,
     presets={
-        "tiny": ClassifierConfig(channels=4, hidden=16, steps=30, batch_size=32),
+        "tiny": ClassifierConfig(channels=4, hidden=16, steps=60, batch_size=32, lr=3e-3),
         "cpu": ClassifierConfig(),
         "gpu": ClassifierConfig(channels=64, hidden=256, steps=20000, batch_size=128),
     },
