@@ -76,6 +76,15 @@ def open_page(page, url: str, timeout: float = 60_000) -> None:
     wait_ready(page, timeout)
 
 
+def step_first_slider(page, presses: int) -> None:
+    """Move the page's first slider `presses` steps to the right with the keyboard, then wait for the rerun."""
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(presses):
+        slider.press("ArrowRight")
+    wait_ready(page)
+
+
 def exceptions(page) -> list[str]:
     return page.locator('[data-testid="stException"]').all_inner_texts()
 

@@ -5,7 +5,15 @@ import re
 import pytest
 
 from app.ui import catalog
-from tests.e2e.harness import draw_stroke, exceptions, image_sources, open_page, screenshot, wait_ready
+from tests.e2e.harness import (
+    draw_stroke,
+    exceptions,
+    image_sources,
+    open_page,
+    screenshot,
+    step_first_slider,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -32,11 +40,7 @@ def test_home_lists_measured_claims(server, page):
 def test_manifold_slider_changes_the_images_and_the_url(server, page):
     open_page(page, f"{server}/manifold")
     before = image_sources(page, at_least=7)     # two endpoints, the path grid, four images at the mixing weight
-    slider = page.get_by_role("slider").first
-    slider.focus()
-    for _ in range(4):
-        slider.press("ArrowRight")
-    wait_ready(page)
+    step_first_slider(page, 4)
     after = image_sources(page, at_least=7)
     assert after[:2] == before[:2]           # the endpoints did not change
     assert after[2:] != before[2:]           # the interpolants did

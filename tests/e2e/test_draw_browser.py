@@ -5,7 +5,16 @@ import pytest
 from PIL import Image
 
 from engine import registry
-from tests.e2e.harness import draw_stroke, exceptions, image_sources, open_page, play, screenshot, wait_ready
+from tests.e2e.harness import (
+    draw_stroke,
+    exceptions,
+    image_sources,
+    open_page,
+    play,
+    screenshot,
+    step_first_slider,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.e2e
 GLIMPSES = registry.get("draw").config("cpu").glimpses
@@ -14,11 +23,7 @@ GLIMPSES = registry.get("draw").config("cpu").glimpses
 def test_the_slider_changes_the_canvas_and_the_url(server, page):
     open_page(page, f"{server}/draw")
     before = image_sources(page, at_least=9)
-    slider = page.get_by_role("slider").first
-    slider.focus()
-    for _ in range(5):
-        slider.press("ArrowRight")
-    wait_ready(page)
+    step_first_slider(page, 5)
     after = image_sources(page, at_least=9)
     assert after[0] != before[0]               # the replay frame moved on
     assert after[1:] == before[1:]             # the final samples and their neighbours did not
