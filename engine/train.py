@@ -51,6 +51,30 @@ def make_optimizer(model: torch.nn.Module, config) -> torch.optim.Optimizer:
     return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=decay)
 
 
+def _loss_step(spec: ModelSpec, model, data, config, generator) -> Callable[[], float]:
+    optimizer = make_optimizer(model, config)
+
+    def step() -> float:
+        loss = spec.train_step(model, data, config, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    return step
+
+
+def _game_step(spec: ModelSpec, model, data, config, generator) -> Callable[[], float]:
+    optimizers = spec.optimizers(model, config)
+    return lambda: spec.train_step(model, data, config, generator, optimizers)
+
+
+def make_step(spec: ModelSpec, model, data, config, generator) -> Callable[[], float]:
+    """One training step of `model` (with its optimizers made here) as a call returning the step's loss."""
+    if spec.optimizers:
+        return _game_step(spec, model, data, config, generator)
+    return _loss_step(spec, model, data, config, generator)
+
+
 def train(spec: ModelSpec, config, deps: dict, on_progress: Callable[[Progress], None] | None = None,
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
     """Train `spec` with `config`, then evaluate on held-out data with the loaded dependency models `deps`."""
@@ -58,16 +82,12 @@ def train(spec: ModelSpec, config, deps: dict, on_progress: Callable[[Progress],
     model = build_model(spec, config)
     data = spec.data(config)
     generator = torch.Generator().manual_seed(config.seed)
-    optimizer = make_optimizer(model, config)
+    step_once = make_step(spec, model, data, config, generator)
     every = max(1, config.steps // HISTORY_POINTS)
     history, running = [], []
     model.train()
     for step in range(1, config.steps + 1):
-        loss = spec.train_step(model, data, config, generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        running.append(loss.item())
+        running.append(step_once())
         if step % every == 0 or step == config.steps:
             mean = sum(running) / len(running)
             running.clear()

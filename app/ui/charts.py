@@ -122,3 +122,45 @@ def loss_plane_figure(coords: np.ndarray, z: np.ndarray, labels: tuple[str, str]
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+REAL_COLOR, FAKE_COLOR = "#00441b", "#e8590c"
+
+
+def gan_frames(real: np.ndarray, trace: dict, box: float, indices: list[int], arrows: int = 160,
+               dpi: int = 100) -> list[np.ndarray]:
+    """One RGB frame per recorded snapshot in `indices`: D(x) as a heat map over the plane, real points, generated
+    points, and arrows where the generator's loss pushes them. The push spans orders of magnitude over a run, so
+    each frame scales its arrows to its own push and prints the push's mean size in the title."""
+    fig, ax = plt.subplots(figsize=(5.4, 5.4), dpi=dpi)
+    heat = ax.imshow(trace["d"][indices[0]], origin="lower", extent=(-box, box, -box, box), cmap="PRGn",
+                     vmin=0, vmax=1, alpha=0.8, interpolation="bilinear")
+    fig.colorbar(heat, ax=ax, shrink=0.7, label="D(x): probability of real")
+    ax.scatter(real[:, 0], real[:, 1], s=4, color=REAL_COLOR, alpha=0.6, label="real data")
+    fake = ax.scatter([], [], s=7, color=FAKE_COLOR, label="generated G(z)")
+    shown = slice(None, None, max(1, trace["fake"].shape[1] // arrows))
+    push = trace["push"][:, shown]
+    size = np.linalg.norm(trace["push"], axis=-1)                                 # (S, P)
+    start = trace["fake"][indices[0], shown]
+    quiver = ax.quiver(start[:, 0], start[:, 1], push[indices[0], :, 0], push[indices[0], :, 1], color="#111111",
+                       angles="xy", scale_units="xy", scale=1.0, width=0.005)
+    title = ax.set_title("")
+    ax.set_xlim(-box, box)
+    ax.set_ylim(-box, box)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout()
+    frames = []
+    for i in indices:
+        heat.set_data(trace["d"][i])
+        fake.set_offsets(trace["fake"][i])
+        quiver.set_offsets(trace["fake"][i, shown])
+        quiver.set_UVC(push[i, :, 0], push[i, :, 1])
+        quiver.scale = np.percentile(size[i], 95) / (0.2 * box) + 1e-12
+        title.set_text(f"step {trace['step'][i]}   V(D, G) = {trace['value'][i]:.3f}   mean push {size[i].mean():.3g}")
+        fig.canvas.draw()
+        frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    plt.close(fig)
+    return frames

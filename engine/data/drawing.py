@@ -37,3 +37,29 @@ def drawing_to_digit(rgba: np.ndarray) -> np.ndarray:
     dy, dx = round(14 - (ys * canvas).sum() / mass), round(14 - (xs * canvas).sum() / mass)
     canvas = np.roll(canvas, (int(np.clip(dy, -top, 28 - top - h)), int(np.clip(dx, -left, 28 - left - w))), (0, 1))
     return canvas.clip(0, 1).reshape(784)
+
+
+POINT_CELLS = 48    # the drawing is read on a 48 x 48 lattice: one point per inked cell
+
+
+def drawing_to_points(rgba: np.ndarray, box: float, max_points: int) -> tuple[tuple[float, float], ...]:
+    """A drawing (H, W, 3|4) uint8 -> the centres of its inked lattice cells as (x, y) in [-box, box]^2, y up,
+    at most max_points of them (evenly thinned); DataError when nothing is drawn."""
+    if rgba is None or rgba.ndim != 3 or rgba.shape[2] not in (3, 4) or min(rgba.shape[:2]) < POINT_CELLS:
+        raise DataError("the drawing is not an image")
+    ink = rgba[..., :3].astype(np.float32).mean(-1) / 255.0
+    if rgba.shape[2] == 4:
+        ink = ink * (rgba[..., 3].astype(np.float32) / 255.0)
+    h, w = ink.shape
+    rows = np.minimum(np.arange(h) * POINT_CELLS // h, POINT_CELLS - 1)
+    cols = np.minimum(np.arange(w) * POINT_CELLS // w, POINT_CELLS - 1)
+    cells = np.zeros((POINT_CELLS, POINT_CELLS), bool)
+    ys, xs = np.nonzero(ink > 0.2)
+    cells[rows[ys], cols[xs]] = True
+    r, c = np.nonzero(cells)
+    if len(r) == 0:
+        raise DataError("the canvas is empty: draw the shape of the data in white")
+    keep = np.unique(np.linspace(0, len(r) - 1, min(len(r), max_points)).round().astype(int))
+    x = ((c[keep] + 0.5) / POINT_CELLS * 2 - 1) * box
+    y = (1 - (r[keep] + 0.5) / POINT_CELLS * 2) * box
+    return tuple((round(float(a), 3), round(float(b), 3)) for a, b in zip(x, y))

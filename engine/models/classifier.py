@@ -36,12 +36,15 @@ class DigitNet(nn.Module):
         self.out = nn.Linear(config.hidden, 10)
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate layer (B, hidden): the space Frechet distances between digit sets are measured in."""
         h = x.view(-1, 1, 28, 28)                         # (B, 1, 28, 28)
         h = F.max_pool2d(F.relu(self.conv1(h)), 2)         # (B, c, 14, 14)
         h = F.max_pool2d(F.relu(self.conv2(h)), 2)         # (B, 2c, 7, 7)
-        h = self.dropout(F.relu(self.fc(h.flatten(1))))    # (B, hidden)
-        return self.out(h)                                 # (B, 10) logits
+        return F.relu(self.fc(h.flatten(1)))               # (B, hidden)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.dropout(self.features(x)))    # (B, 10) logits
 
     @torch.no_grad()
     def confidence(self, x: torch.Tensor, batch: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:

@@ -15,7 +15,7 @@ import time
 import torch
 
 from engine import api, registry
-from engine.train import build_model, make_optimizer
+from engine.train import build_model, make_step
 from tests.integration.test_tiny_presets import assert_close
 
 TIMED_STEPS = 20
@@ -27,17 +27,13 @@ def seconds_per_step(spec, config) -> tuple[float, float]:
     """Mean seconds per optimisation step and peak GPU memory (GB) for `config` on the current device."""
     model = build_model(spec, config)
     data = spec.data(config)
-    generator = torch.Generator().manual_seed(0)
-    optimizer = make_optimizer(model, config)
+    step = make_step(spec, model, data, config, torch.Generator().manual_seed(0))
     torch.cuda.reset_peak_memory_stats()
     for i in range(WARMUP_STEPS + TIMED_STEPS):
         if i == WARMUP_STEPS:
             torch.cuda.synchronize()
             start = time.perf_counter()
-        loss = spec.train_step(model, data, config, generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        step()
     torch.cuda.synchronize()
     return (time.perf_counter() - start) / TIMED_STEPS, torch.cuda.max_memory_allocated() / 1e9
 

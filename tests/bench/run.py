@@ -22,7 +22,7 @@ from engine.data.mnist import load_mnist
 from engine.device import configure_threads
 from engine.models.dae import LEVELS
 from engine.models.draw import replay_generation
-from engine.train import build_model, make_optimizer
+from engine.train import build_model, make_step
 from tests.e2e.harness import CHROMIUM, CHROMIUM_FLAGS, READY, streamlit_server
 
 SESSIONS = 10
@@ -127,23 +127,26 @@ def model_time_ms() -> float:
     return statistics.median(runs)
 
 
-def draw_epoch_seconds(steps: int = 10) -> float:
-    """Seconds for one pass over the training digits with the cpu preset (both networks), from `steps` timed steps
-    in a training worker's thread setting."""
-    spec = registry.get("draw")
+def step_seconds(name: str, steps: int) -> float:
+    """Seconds per training step of the model's cpu preset, timed over `steps` steps in a training worker's
+    thread setting."""
+    spec = registry.get(name)
     config = spec.config("cpu")
     configure_threads("worker")
     model, data = build_model(spec, config), spec.data(config)
-    optimizer = make_optimizer(model, config)
-    generator = torch.Generator().manual_seed(0)
+    step = make_step(spec, model, data, config, torch.Generator().manual_seed(0))
+    step()                                                      # the first step also records the initial state
     start = time.perf_counter()
     for _ in range(steps):
-        loss = spec.train_step(model, data, config, generator)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        step()
     configure_threads("server")
-    return (time.perf_counter() - start) / steps * len(data.x_train) / config.batch_size
+    return (time.perf_counter() - start) / steps
+
+
+def epoch_seconds(name: str, steps: int = 10) -> float:
+    """Seconds for one pass over the 4,500 training digits with the cpu preset."""
+    batch = registry.get(name).config("cpu").batch_size
+    return step_seconds(name, steps) * len(load_mnist().x_train) / batch
 
 
 def draw_replay_ms() -> float:
@@ -177,13 +180,18 @@ async def main() -> None:
     rows = [("engine: one slider step (model time)", f"{model_time_ms():.1f} ms", "<= 300 ms"),
             ("server: /manifold script run (no browser)", f"{script_seconds('pages/manifold.py'):.2f} s", ""),
             ("server: home script run (no browser)", f"{script_seconds('app/main.py'):.2f} s", ""),
-            ("engine: DRAW training epoch, cpu preset, both networks", f"{draw_epoch_seconds():.1f} s",
+            ("engine: DRAW training epoch, cpu preset, both networks", f"{epoch_seconds('draw'):.1f} s",
              "4,500 digits, worker threads"),
             ("engine: DRAW generation replay, per step (8 samples)", f"{draw_replay_ms():.1f} ms", ""),
             ("server: /draw script run (no browser)", f"{script_seconds('pages/draw.py'):.2f} s", ""),
             ("engine: 41 x 41 loss slice around the shipped MLP", f"{landscape_slice_seconds():.1f} s",
              "1,000 training digits"),
-            ("server: /loss-surface script run (no browser)", f"{script_seconds('pages/loss_surface.py'):.2f} s", "")]
+            ("server: /loss-surface script run (no browser)", f"{script_seconds('pages/loss_surface.py'):.2f} s", ""),
+            ("engine: toy GAN training, cpu preset", f"{1 / step_seconds('gan2d', 500):.0f} steps/s",
+             f"{registry.get('gan2d').config('cpu').steps} steps per run, worker threads"),
+            ("engine: MNIST GAN training epoch, cpu preset", f"{epoch_seconds('gan', 20):.1f} s",
+             "4,500 digits, worker threads"),
+            ("server: /gan script run (no browser)", f"{script_seconds('pages/gan.py'):.2f} s", "")]
     with streamlit_server({"PLAYGROUND_CACHE": cache}) as (url, proc):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

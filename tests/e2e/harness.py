@@ -76,9 +76,11 @@ def open_page(page, url: str, timeout: float = 60_000) -> None:
     wait_ready(page, timeout)
 
 
-def step_first_slider(page, presses: int) -> None:
-    """Move the page's first slider `presses` steps to the right with the keyboard, then wait for the rerun."""
-    slider = page.get_by_role("slider").first
+def step_first_slider(page, presses: int, label: str | None = None) -> None:
+    """Move the page's first slider (or the first one labelled `label`) `presses` steps to the right with the
+    keyboard, then wait for the rerun."""
+    scope = page.locator('[data-testid="stSlider"]').filter(has_text=label) if label else page
+    slider = scope.get_by_role("slider").first
     slider.focus()
     for _ in range(presses):
         slider.press("ArrowRight")

@@ -64,7 +64,8 @@ def test_every_model_has_all_presets(spec):
     for preset in PRESETS:
         config = spec.config(preset)
         assert isinstance(config, spec.config_cls)
-        assert config.steps > 0 and config.lr > 0
+        rates = [getattr(config, f) for f in ("lr", "lr_d", "lr_g") if hasattr(config, f)]   # a game has one each
+        assert config.steps > 0 and rates and min(rates) > 0
     configs = spec.configs("tiny")
     assert len(configs) == 1 + len(spec.variants)
     assert len({registry.config_hash(spec.name, c) for c in configs}) == len(configs)

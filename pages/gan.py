@@ -1,0 +1,357 @@
+"""GAN trajectories (slides 94-103): the minimax game on 2-D data, and an MNIST GAN's trajectory, walks and manifold."""
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from app.ui import charts, images, player, resources, tables, url_state
+from app.ui.model_panel import mnist_model, model_panel
+from engine import api
+from engine.data import DataError
+from engine.data.drawing import drawing_to_points
+from engine.models import gan2d
+from engine.models.gan import nearest_training_digits
+from engine.registry import get as get_spec
+
+PAGE = "gan"
+VIEWS = {"toy": "The game on 2-D data", "mnist": "An MNIST GAN"}
+MNIST_VIEWS = {"trajectory": "Training trajectory", "walk": "Latent walks", "manifold": "Learned 2-D manifold",
+               "samples": "Samples and their nearest digits"}
+LOSS_NAMES = {"nonsaturating": "non-saturating: -log D(G(z))", "minimax": "minimax: log(1 - D(G(z)))"}
+RATES = [1e-4, 3e-4, 1e-3, 3e-3]
+D_STEPS = [1, 2, 3, 5]
+SAMPLES = 8
+MAX_SEEDS = 8
+TOY_STEPS = get_spec("gan2d").config(resources.preset()).steps
+MNIST_STEPS = get_spec("gan").config(resources.preset()).steps
+DEFAULTS = {"view": "toy", "dataset": "ring", "loss": "nonsaturating", "k": 1, "lr_d": 1e-3, "lr_g": 1e-3,
+            "t_step": TOY_STEPS, "mview": "trajectory", "m_step": MNIST_STEPS, "waypoints": "1, 2, 3, 4",
+            "frames": 12, "spherical": True, "w_step": 0, "extent": 2.0, "cells": 15, "seed": 0}
+ALLOWED = {"view": list(VIEWS), "dataset": list(gan2d.DATASETS), "loss": list(gan2d.G_LOSSES), "k": D_STEPS,
+           "lr_d": RATES, "lr_g": RATES, "t_step": (0, 10**7), "mview": list(MNIST_VIEWS), "m_step": (0, 10**7),
+           "frames": (4, 30), "w_step": (0, 1000), "extent": (0.5, 4.0), "cells": (5, 25), "seed": (0, 10**6)}
+
+
+def key(name: str) -> str:
+    return f"{PAGE}:{name}"
+
+
+def publish() -> None:
+    url_state.publish(PAGE, DEFAULTS)
+
+
+# ---------------------------------------------------------------- the game on 2-D data
+
+def toy_controls() -> dict:
+    """The knobs of the game; returns the config overrides they choose."""
+    s = st.session_state
+    c1, c2, c3 = st.columns([4, 3, 1])
+    c4, c5, _ = st.columns([2, 2, 4])
+    c1.segmented_control("Data", list(gan2d.DATASETS), key=key("dataset"), required=True, on_change=player.stop,
+                         args=(toy_key,))
+    c2.selectbox("Generator loss", list(gan2d.G_LOSSES), key=key("loss"), format_func=LOSS_NAMES.get,
+                 help="Minimax is the game as written; its gradient vanishes where D confidently rejects the "
+                      "samples. The paper trains G with the non-saturating loss instead.")
+    c3.selectbox("k", D_STEPS, key=key("k"), help="Discriminator steps per generator step (Algorithm 1).")
+    c4.select_slider("D learning rate", RATES, key=key("lr_d"), format_func="{:g}".format)
+    c5.select_slider("G learning rate", RATES, key=key("lr_g"), format_func="{:g}".format)
+    overrides = {"dataset": s[key("dataset")], "g_loss": s[key("loss")], "d_steps": s[key("k")],
+                 "lr_d": s[key("lr_d")], "lr_g": s[key("lr_g")]}
+    if overrides["dataset"] == "drawn":
+        overrides["points"] = drawn_points()
+    return overrides
+
+
+def drawn_points() -> tuple:
+    """The canvas for a drawn data set; the points kept are the last ones the user chose to train on."""
+    left, right = st.columns([1, 2])
+    with left:
+        result = st_canvas(stroke_width=6, stroke_color="#FFFFFF", background_color="#000000", height=240, width=240,
+                           drawing_mode="freedraw", return_image_data=True, key=key("canvas"))
+    with right:
+        st.markdown("Draw the data in white: every stroke becomes a cloud of real points (jittered by "
+                    f"σ = {gan2d.NOISE}). Then press **Use this drawing** and train the game on it below.")
+        if st.button("Use this drawing", key=key("use_drawing"), icon=":material/check:"):
+            try:
+                st.session_state[key("points")] = drawing_to_points(
+                    None if result is None or result.image_data is None else np.asarray(result.image_data), gan2d.BOX,
+                    gan2d.MAX_DRAWN)
+            except DataError as e:
+                st.warning(f"{e}.")
+        points = st.session_state.get(key("points"), ())
+        if points:
+            st.caption(f"Using {len(points)} drawn points.")
+    return points
+
+
+def toy_key(name: str) -> str:
+    return key(f"t_{name}")
+
+
+@st.cache_data(max_entries=16, show_spinner="Drawing the game…")
+def toy_frames(_model, sha: str, _real: np.ndarray, indices: tuple) -> list[np.ndarray]:
+    return charts.gan_frames(_real, _model.trajectory(), gan2d.BOX, list(indices))
+
+
+def toy_view() -> None:
+    spec = get_spec("gan2d")
+    overrides = toy_controls()
+    if overrides["dataset"] == "drawn":
+        try:
+            gan2d.check_points(overrides["points"])
+        except DataError as e:
+            st.info(f"No drawn data yet: {e}.", icon=":material/draw:")
+            return
+    config = spec.config(resources.preset(), **overrides)
+    loaded = model_panel("gan2d", config, PAGE)
+    if loaded is None:
+        return
+    st.fragment(toy_replay)(loaded, config)
+    compare_runs(config)
+
+
+def toy_replay(loaded, config) -> None:
+    trace = loaded.model.trajectory()
+    real = loaded.spec.data(config).train.numpy()
+    sha = loaded.checkpoint.sha256
+    steps = trace["step"].tolist()
+    left, right = st.columns([3, 2])
+    with left:
+        player.step_player(toy_key, steps, lambda s: toy_frames(loaded.model, sha, real, (steps.index(s),))[0],
+                           lambda: images.gif(toy_frames(loaded.model, sha, real, tuple(range(len(steps))))),
+                           lambda s: f"the game at step {s} of {steps[-1]}", "gan-2d.gif", publish)
+    i = steps.index(st.session_state[toy_key("step")])
+    with right:
+        st.markdown("**Background**: the discriminator's D(x), green where it says *real*, purple where it says "
+                    "*fake*. **Dark green dots**: real data. **Orange dots**: G(z) for a fixed batch of noise. "
+                    "**Arrows**: where the generator's loss pushes each generated point, -∂L_G/∂x, scaled per frame; "
+                    "the title gives the push's mean size.")
+        modes = gan2d.ring_modes_by_snapshot(trace) if config.dataset == "ring" else None
+        c1, c2 = st.columns(2)
+        c1.metric("V(D, G) here", f"{trace['value'][i]:.3f}", help="The game's value on a fixed batch; -log 4 = "
+                  "-1.386 is its value when G has learned the data and D can only guess.")
+        if modes is not None:
+            c2.metric("Ring modes covered here", f"{modes[i]}/8", help="A mode counts when at least 2% of the "
+                      "recorded samples lie within 3σ of it.")
+        st.altair_chart(game_chart(trace, modes, steps[i]), width="stretch")
+
+
+def game_chart(trace: dict, modes: list[int] | None, step: int) -> alt.Chart:
+    frame = pd.DataFrame({"step": np.tile(trace["step"], 3),
+                          "value": np.concatenate([trace["d_loss"], trace["g_loss"], trace["value"]]),
+                          "curve": np.repeat(["D loss = -V", "G loss", "V(D, G)"], len(trace["step"]))})
+    lines = charts.series_chart(frame, "step", "value", "curve", ["D loss = -V", "G loss", "V(D, G)"],
+                                charts.OPTIMIZER_COLORS)
+    optimum = alt.Chart(pd.DataFrame({"value": [gan2d.VALUE_AT_OPTIMUM]})).mark_rule(
+        strokeDash=[4, 4], color="#555").encode(y="value:Q")
+    now = alt.Chart(pd.DataFrame({"step": [step]})).mark_rule(color="#e8590c").encode(x="step:Q")
+    chart = (lines + optimum + now).properties(height=220, title="Losses on a fixed batch (dashed: -log 4)")
+    if modes is None:
+        return chart.configure_legend(orient="bottom")
+    covered = alt.Chart(pd.DataFrame({"step": trace["step"], "modes covered": modes})).mark_line(
+        interpolate="step-after", color=charts.FAKE_COLOR).encode(x="step:Q", y=alt.Y("modes covered:Q",
+                                                                                      scale=alt.Scale(domain=[0, 8])))
+    return alt.vconcat(chart, (covered + now).properties(height=120, title="Ring modes covered")).configure_legend(
+        orient="bottom")
+
+
+def compare_runs(config) -> None:
+    """The stored runs on the same data set, one row each, to compare knobs."""
+    spec = get_spec("gan2d")
+    rows = []
+    for other in [config] + [c for c in spec.configs(resources.preset()) if c != config]:
+        if other.dataset != config.dataset or other.points != config.points:
+            continue
+        ckpt, _ = api.locate("gan2d", other)
+        if ckpt is None:
+            continue
+        m = ckpt.metrics
+        rows.append({"run": "this one" if other == config else "stored", "generator loss": other.g_loss,
+                     "k": other.d_steps, "D lr": other.lr_d, "G lr": other.lr_g,
+                     "modes covered": f"{m['modes_covered']}/{m['modes']}" if "modes_covered" in m else "-",
+                     "samples near data": m["near_data_fraction"], "data covered": m["data_covered_fraction"],
+                     "final V": m["final_value"]})
+    st.markdown("**Runs on this data set** (train other knob settings above to add rows). *Samples near data*: "
+                f"share of 2,000 samples within 3σ = {3 * gan2d.NOISE:.2f} of a held-out real point; *data covered*: "
+                "share of real points with a sample that close.")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+# ---------------------------------------------------------------- the MNIST GAN
+
+def parse_waypoints(text: str) -> list[int]:
+    """'1, 2, 3' -> [1, 2, 3]; ValueError with a message a user can act on."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        seeds = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError("waypoints are whole numbers (latent seeds) separated by commas, like 1, 2, 3") from None
+    if not 2 <= len(seeds) <= MAX_SEEDS:
+        raise ValueError(f"give between 2 and {MAX_SEEDS} waypoints (got {len(seeds)})")
+    if any(not 0 <= s <= 10**6 for s in seeds):
+        raise ValueError("latent seeds run from 0 to 1,000,000")
+    return seeds
+
+
+def trajectory_view(loaded) -> None:
+    trace = loaded.model.trajectory()
+    steps = trace["step"].tolist()
+    frames = [images.grid(g.reshape(8, 8, 784), scale=2) for g in trace["grid"]]
+    st.caption("The same 64 latent vectors rendered by the generator as training goes on: noise, then blobs, then "
+               "strokes, then digits.")
+    player.step_player(mnist_key, steps, lambda s: frames[steps.index(s)], lambda: images.gif(frames, 250),
+                       lambda s: f"step {s} of {steps[-1]}", "gan-training.gif", publish)
+
+
+def mnist_key(name: str) -> str:
+    return key(f"m_{name}")
+
+
+@st.cache_data(max_entries=32, show_spinner="Walking through the latent space…")
+def walk_frames(_model, sha: str, seeds: tuple, frames: int, spherical: bool) -> np.ndarray:
+    return _model.walk(list(seeds), frames, spherical)
+
+
+def walk_view(loaded) -> None:
+    s = st.session_state
+    c1, c2, c3, c4 = st.columns([4, 1, 3, 2], vertical_alignment="bottom")
+    if c2.button("Random", key=key("random"), icon=":material/casino:"):
+        rng = np.random.default_rng()
+        s[key("waypoints")] = ", ".join(str(v) for v in rng.integers(0, 10**6, 4))
+        player.stop(walk_key)
+    c1.text_input("Waypoints (latent seeds)", key=key("waypoints"), max_chars=80, on_change=player.stop,
+                  args=(walk_key,),
+                  help="Each number seeds one latent vector z ~ N(0, I); the walk visits them in order.")
+    c3.slider("Frames per leg", 4, 30, key=key("frames"), on_change=player.stop, args=(walk_key,))
+    c4.toggle("Spherical", key=key("spherical"), on_change=player.stop, args=(walk_key,),
+              help="On: slerp along the sphere where Gaussian noise lives. Off: a straight line, whose middle falls "
+                   "inside the sphere where the generator saw little noise.")
+    try:
+        seeds = parse_waypoints(s[key("waypoints")])
+    except ValueError as e:
+        st.error(str(e), icon=":material/error:")
+        return
+    frames = walk_frames(loaded.model, loaded.checkpoint.sha256, tuple(seeds), s[key("frames")], s[key("spherical")])
+    per_row = s[key("frames")]
+    rows = np.concatenate([frames, np.zeros((-len(frames) % per_row, 784), np.float32)]).reshape(-1, per_row, 784)
+    st.image(images.grid(rows, scale=2), output_format="PNG",
+             caption="The whole walk, one leg per row, read left to right (the last frame is the last waypoint).")
+    pictures = [images.digit(f, 8) for f in frames]
+    left, _ = st.columns([2, 3])
+    with left:
+        player.step_player(walk_key, list(range(len(frames))), lambda i: pictures[i],
+                           lambda: images.gif(pictures, 90, 400), lambda i: f"frame {i} of {len(frames) - 1}",
+                           "gan-walk.gif", publish)
+
+
+def walk_key(name: str) -> str:
+    return key(f"w_{name}")
+
+
+def manifold_view() -> None:
+    config = get_spec("gan").config(resources.preset(), z_dim=2)
+    with st.expander("The 2-D GAN", expanded=False):
+        loaded = model_panel("gan", config, PAGE)
+    if loaded is None:
+        st.warning("No GAN with a 2-dimensional latent space yet: train it under 'The 2-D GAN'.")
+        return
+    c1, c2 = st.columns(2)
+    c1.slider("Extent k (the grid spans [-k, k]²)", 0.5, 4.0, step=0.25, key=key("extent"))
+    c2.slider("Cells per side", 5, 25, key=key("cells"))
+    publish()
+    grid = loaded.model.manifold(st.session_state[key("extent")], st.session_state[key("cells")])
+    left, right = st.columns([3, 2])
+    left.image(images.grid(grid, scale=1, pad=0), output_format="PNG", width="stretch",
+               caption="G(z) over a grid of the latent plane: z₁ left to right, z₂ bottom to top.")
+    m = loaded.checkpoint.metrics
+    with right:
+        st.markdown("With only two latent numbers the generator must lay every digit it can make on one sheet: "
+                    "neighbouring cells morph into each other, and the classes it found sit in regions of the plane "
+                    "(slide 99 shows such a manifold).")
+        st.metric("Classes covered by this 2-D GAN", f"{m['class_coverage']}/10")
+        st.dataframe(pd.DataFrame({"class": list(range(10)), "share of samples": m["class_shares"]}).T,
+                     width="stretch")
+
+
+def samples_view(loaded) -> None:
+    st.number_input("Seed", 0, 10**6, key=key("seed"), help="The same seed gives the same samples.")
+    publish()
+    model = loaded.model
+    samples = model.generate(model.latents(SAMPLES, st.session_state[key("seed")]))
+    nearest, dist = nearest_training_digits(samples)
+    cols = st.columns(SAMPLES)
+    for i, col in enumerate(cols):
+        col.image(images.tile([images.rgb(samples[i].numpy(), 3), images.rgb(nearest[i], 3)], cols=1),
+                  caption=f"#{i}: {dist[i]:.1f}", output_format="PNG")
+    st.caption("Top: a sample. Bottom: its nearest training digit (Euclidean distance in pixels, under each pair). "
+               "Real test digits lie about this far from their nearest training digit too: the samples are not "
+               "copies.")
+
+
+def mnist_view() -> None:
+    config = get_spec("gan").config(resources.preset())
+    view = st.segmented_control("MNIST view", list(MNIST_VIEWS), key=key("mview"), format_func=MNIST_VIEWS.get,
+                                required=True, label_visibility="collapsed")
+    if view == "manifold":
+        manifold_view()
+        return
+    loaded = mnist_model("gan", config, PAGE, "No MNIST GAN checkpoint: train it under 'Model'.")
+    if loaded is None:
+        return
+    if view == "trajectory":
+        st.fragment(trajectory_view)(loaded)
+    elif view == "walk":
+        st.fragment(walk_view)(loaded)
+    else:
+        st.fragment(samples_view)(loaded)
+
+
+# ---------------------------------------------------------------- page
+
+def paper_vs_you(preset: str) -> None:
+    st.subheader("Paper vs. you")
+    gan_ckpt, _ = api.locate("gan", get_spec("gan").config(preset))
+    if gan_ckpt is None:
+        st.info("Train the MNIST GAN to measure it here.")
+        return
+    m = gan_ckpt.metrics
+    st.markdown(tables.markdown_table([
+        {"claim": "the generator learns the data: every digit class appears",
+         "paper": "qualitative (Figure 2, MNIST samples)",
+         "ours": f"{m['class_coverage']}/10 classes hold at least 5% of {m['samples']} samples"},
+        {"claim": "samples look like digits", "paper": "qualitative",
+         "ours": f"classifier confidence {m['classifier_confidence']:.0%}; Frechet distance in the classifier's "
+                 f"features {m['fid_classifier']:.2f} (real training vs held-out digits: {m['fid_real_floor']:.2f})"},
+        {"claim": "the generator does not copy its training data", "paper": "qualitative",
+         "ours": f"samples lie {m['sample_nn_distance']:.2f} from their nearest training digit; held-out real "
+                 f"digits lie {m['test_nn_distance']:.2f}"},
+        {"claim": "latent walks are smooth and stay on the digits", "paper": "qualitative (slides 100-103)",
+         "ours": f"classifier confidence along walks {m['walk_confidence']:.0%} vs {m['pixel_blend_confidence']:.0%} "
+                 f"for pixel blends of the same ends; largest step {m['walk_step_ratio']:.1f}x the mean step"},
+        {"claim": "the game's optimum is p_g = p_data (Theorem 1)", "paper": "V = -log 4 = -1.386 at the optimum",
+         "ours": f"toy ring: {m['toy_modes_covered']}/{m['toy_modes']} modes covered, "
+                 f"{m['toy_high_quality_fraction']:.0%} of samples within 3σ of a mode"}]))
+    shares = ", ".join(f"{c}: {v:.0%}" for c, v in enumerate(m["class_shares"]))
+    st.caption(f"Setting: {m['samples']} samples judged by the project's MNIST classifier (class shares {shares}); "
+               f"Frechet distances on {m['test_images']} digits each. The paper trained on all 60,000 MNIST digits "
+               "with maxout players and showed samples; here a DCGAN-style pair learns from 4,500 digits, and the "
+               "claims are measured rather than shown.")
+
+
+def main() -> None:
+    st.title("GAN trajectories")
+    st.markdown("A generator and a discriminator play a minimax game until the generator's samples cannot be told "
+                "from the data (tutorial slides 94-103, Goodfellow et al. 2014).")
+    url_state.bind(PAGE, DEFAULTS, ALLOWED)
+    view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get, required=True,
+                                label_visibility="collapsed")
+    if view == "toy":
+        toy_view()
+    else:
+        mnist_view()
+    publish()
+    paper_vs_you(resources.preset())
+
+
+main()
