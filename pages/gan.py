@@ -125,8 +125,8 @@ def toy_replay(loaded, config) -> None:
     with right:
         st.markdown("**Background**: the discriminator's D(x), green where it says *real*, purple where it says "
                     "*fake*. **Dark green dots**: real data. **Orange dots**: G(z) for a fixed batch of noise. "
-                    "**Arrows**: where the generator's loss pushes each generated point, -∂L_G/∂x, scaled per frame; "
-                    "the title gives the push's mean size.")
+                    "**Arrows**: where the generator's loss pushes each generated point, -∂L_G/∂x, scaled per "
+                    "frame; the title gives the push's mean size.")
         modes = gan2d.ring_modes_by_snapshot(trace) if config.dataset == "ring" else None
         c1, c2 = st.columns(2)
         c1.metric("V(D, G) here", f"{trace['value'][i]:.3f}", help="The game's value on a fixed batch; -log 4 = "
@@ -215,7 +215,7 @@ def walk_frames(_model, sha: str, seeds: tuple, frames: int, spherical: bool) ->
 
 def walk_view(loaded) -> None:
     s = st.session_state
-    c1, c2, c3, c4 = st.columns([4, 1, 3, 2], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([4, 2, 3, 2], vertical_alignment="bottom")
     if c2.button("Random", key=key("random"), icon=":material/casino:"):
         rng = np.random.default_rng()
         s[key("waypoints")] = ", ".join(str(v) for v in rng.integers(0, 10**6, 4))
@@ -238,7 +238,7 @@ def walk_view(loaded) -> None:
     st.image(images.grid(rows, scale=2), output_format="PNG",
              caption="The whole walk, one leg per row, read left to right (the last frame is the last waypoint).")
     pictures = [images.digit(f, 8) for f in frames]
-    left, _ = st.columns([2, 3])
+    left, _ = st.columns([1, 1])
     with left:
         player.step_player(walk_key, list(range(len(frames))), lambda i: pictures[i],
                            lambda: images.gif(pictures, 90, 400), lambda i: f"frame {i} of {len(frames) - 1}",
@@ -270,12 +270,21 @@ def manifold_view() -> None:
                     "neighbouring cells morph into each other, and the classes it found sit in regions of the plane "
                     "(slide 99 shows such a manifold).")
         st.metric("Classes covered by this 2-D GAN", f"{m['class_coverage']}/10")
-        st.dataframe(pd.DataFrame({"class": list(range(10)), "share of samples": m["class_shares"]}).T,
-                     width="stretch")
+        st.altair_chart(class_share_chart(m["class_shares"]), width="stretch")
+
+
+def class_share_chart(shares: list[float]) -> alt.Chart:
+    """Each digit class's share of the samples, with the 5% line a class must reach to count as covered."""
+    frame = pd.DataFrame({"class": [str(c) for c in range(10)], "share of samples": shares})
+    bars = alt.Chart(frame).mark_bar(color=charts.FAKE_COLOR).encode(x="class:N", y="share of samples:Q",
+                                                                     tooltip=["class", "share of samples"])
+    line = alt.Chart(pd.DataFrame({"y": [0.05]})).mark_rule(strokeDash=[4, 4]).encode(y=alt.Y("y:Q", title=None))
+    return (bars + line).properties(height=200, title="Class shares of 1,000 samples (dashed: 5%)")
 
 
 def samples_view(loaded) -> None:
-    st.number_input("Seed", 0, 10**6, key=key("seed"), help="The same seed gives the same samples.")
+    left, _ = st.columns([1, 3])
+    left.number_input("Seed", 0, 10**6, key=key("seed"), help="The same seed gives the same samples.")
     publish()
     model = loaded.model
     samples = model.generate(model.latents(SAMPLES, st.session_state[key("seed")]))
@@ -332,6 +341,7 @@ def paper_vs_you(preset: str) -> None:
         {"claim": "the game's optimum is p_g = p_data (Theorem 1)", "paper": "V = -log 4 = -1.386 at the optimum",
          "ours": f"toy ring: {m['toy_modes_covered']}/{m['toy_modes']} modes covered, "
                  f"{m['toy_high_quality_fraction']:.0%} of samples within 3σ of a mode"}]))
+    st.altair_chart(class_share_chart(m["class_shares"]), width="stretch")
     shares = ", ".join(f"{c}: {v:.0%}" for c, v in enumerate(m["class_shares"]))
     st.caption(f"Setting: {m['samples']} samples judged by the project's MNIST classifier (class shares {shares}); "
                f"Frechet distances on {m['test_images']} digits each. The paper trained on all 60,000 MNIST digits "

@@ -1,5 +1,6 @@
 """A DCGAN-style generative adversarial net on MNIST (Goodfellow et al. 2014, "Generative Adversarial Nets",
-arXiv 1406.2661; the convolutional players follow Radford et al. 2015, arXiv 1511.06434).
+arXiv 1406.2661; the convolutional players follow Radford et al. 2015, arXiv 1511.06434, with the discriminator
+spectrally normalised as in Miyato et al. 2018, arXiv 1802.05957).
 
 The game (eq. 1):
     min_G max_D V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))],   z ~ N(0, I)

@@ -122,5 +122,5 @@ def play(page):
     """Press Play and return the animation the page then shows, opened with PIL."""
     page.get_by_role("button", name="Play").click()
     page.get_by_text("looping").wait_for(timeout=30_000)
-    src = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+    src = page.locator('[data-testid="stImage"]').filter(has_text="looping").locator("img").get_attribute("src")
     return Image.open(io.BytesIO(page.request.get(src).body()))

@@ -60,7 +60,7 @@ def test_a_latent_walk_plays(server, page):
     open_page(page, f"{server}/gan?view=mnist&mview=walk&waypoints=5,6&frames=8")
     animation = play(page)
     assert animation.n_frames == 8 + 1
-    page.get_by_label("Waypoints (latent seeds)").fill("5, banana")
+    page.locator('[data-testid="stTextInput"] input').first.fill("5, banana")
     page.keyboard.press("Enter")
     wait_ready(page)
     assert page.get_by_text("whole numbers").count() == 1
