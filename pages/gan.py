@@ -194,10 +194,15 @@ def parse_waypoints(text: str) -> list[int]:
     return seeds
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def trajectory_frames(_model, sha: str) -> tuple[list[int], list[np.ndarray]]:
+    """The recorded steps and the latent grid drawn at each, made once per checkpoint rather than per slider move."""
+    trace = _model.trajectory()
+    return trace["step"].tolist(), [images.grid(g.reshape(8, 8, 784), scale=2) for g in trace["grid"]]
+
+
 def trajectory_view(loaded) -> None:
-    trace = loaded.model.trajectory()
-    steps = trace["step"].tolist()
-    frames = [images.grid(g.reshape(8, 8, 784), scale=2) for g in trace["grid"]]
+    steps, frames = trajectory_frames(loaded.model, loaded.checkpoint.sha256)
     st.caption("The same 64 latent vectors rendered by the generator as training goes on: noise, then blobs, then "
                "strokes, then digits.")
     player.step_player(mnist_key, steps, lambda s: frames[steps.index(s)], lambda: images.gif(frames, 250),

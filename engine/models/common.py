@@ -10,3 +10,12 @@ def sample_batch(x: torch.Tensor, batch_size: int, generator: torch.Generator, *
 
 def model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
+
+
+def snapshot_row(done: int, steps: int, snapshots: int) -> int | None:
+    """The trajectory row to fill after `done` of `steps` training steps, for `snapshots` + 1 rows spaced evenly
+    (row 0 is the initial state, the last row the final one), or None between recorded steps."""
+    every = max(1, steps // snapshots)
+    if done % every and done != steps:
+        return None
+    return min(done // every, snapshots)

@@ -20,7 +20,7 @@ from engine import registry
 from engine.analysis.gan import class_coverage, frechet_distance, step_ratio, walk
 from engine.analysis.interpolation import nearest_distance
 from engine.data.mnist import load_mnist
-from engine.models.common import model_device, sample_batch
+from engine.models.common import model_device, sample_batch, snapshot_row
 from engine.models.gan2d import d_loss, g_loss
 from engine.registry import Claim, ModelSpec, register
 
@@ -140,10 +140,9 @@ def trace_latents(config: GanConfig) -> torch.Tensor:
 @torch.no_grad()
 def record(model: Gan, config: GanConfig) -> None:
     done = int(model.steps_done)
-    every = max(1, config.steps // config.snapshots)
-    if done % every and done != config.steps:
+    i = snapshot_row(done, config.steps, config.snapshots)
+    if i is None:
         return
-    i = min(done // every, config.snapshots)
     model.trace_step[i] = done
     model.trace_grid[i] = model.generate(trace_latents(config)).to(model.trace_grid.device)
 

@@ -21,7 +21,7 @@ from torch import nn
 from engine.analysis.gan import covered_modes, generator_push, near_fraction
 from engine.data import DataError
 from engine.data.toy2d import TOY_SETS, make_toy, ring_modes
-from engine.models.common import model_device, sample_batch
+from engine.models.common import model_device, sample_batch, snapshot_row
 from engine.registry import Claim, ModelSpec, register
 
 DATASETS = TOY_SETS + ("drawn",)
@@ -166,10 +166,9 @@ def optimizers(model: Gan2d, config: Gan2dConfig) -> dict:
 def record(model: Gan2d, data: ToyGanData, config: Gan2dConfig) -> None:
     """Store snapshot i when steps_done is the i-th of the evenly spaced recording steps."""
     done = int(model.steps_done)
-    every = max(1, config.steps // config.snapshots)
-    if done % every and done != config.steps:
+    i = snapshot_row(done, config.steps, config.snapshots)
+    if i is None:
         return
-    i = min(done // every, config.snapshots)
     dev = model_device(model)
     fake = model.generator(data.z_trace.to(dev))
     real = data.test[:TRACE_POINTS].to(dev)

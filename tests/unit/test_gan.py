@@ -22,6 +22,7 @@ from engine.analysis.gan import (
 from engine.data import DataError
 from engine.data.drawing import drawing_to_points
 from engine.data.toy2d import ring_modes
+from engine.models.common import snapshot_row
 from engine.models.gan2d import BOX, MAX_DRAWN, check_points, g_loss
 from engine.train import train
 
@@ -164,3 +165,8 @@ def test_a_drawn_data_set_trains_and_its_trajectory_is_recorded():
     assert ((trace["d"] >= 0) & (trace["d"] <= 1)).all()
     assert np.allclose(trace["value"], -trace["d_loss"])
     assert "modes_covered" not in result.metrics and 0 <= result.metrics["near_data_fraction"] <= 1
+
+
+def test_snapshot_rows_are_evenly_spaced_and_end_on_the_last_step():
+    rows = {done: snapshot_row(done, 35, 3) for done in range(36)}
+    assert {d: r for d, r in rows.items() if r is not None} == {0: 0, 11: 1, 22: 2, 33: 3, 35: 3}
