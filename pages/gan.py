@@ -137,7 +137,7 @@ def toy_replay(loaded, config) -> None:
         st.altair_chart(game_chart(trace, modes, steps[i]), width="stretch")
 
 
-def game_chart(trace: dict, modes: list[int] | None, step: int) -> alt.Chart:
+def game_chart(trace: dict, modes: list[int] | None, step: int) -> alt.VConcatChart:
     frame = pd.DataFrame({"step": np.tile(trace["step"], 3),
                           "value": np.concatenate([trace["d_loss"], trace["g_loss"], trace["value"]]),
                           "curve": np.repeat(["D loss = -V", "G loss", "V(D, G)"], len(trace["step"]))})
@@ -146,14 +146,13 @@ def game_chart(trace: dict, modes: list[int] | None, step: int) -> alt.Chart:
     optimum = alt.Chart(pd.DataFrame({"value": [gan2d.VALUE_AT_OPTIMUM]})).mark_rule(
         strokeDash=[4, 4], color="#555").encode(y="value:Q")
     now = alt.Chart(pd.DataFrame({"step": [step]})).mark_rule(color="#e8590c").encode(x="step:Q")
-    chart = (lines + optimum + now).properties(height=220, title="Losses on a fixed batch (dashed: -log 4)")
-    if modes is None:
-        return chart.configure_legend(orient="bottom")
-    covered = alt.Chart(pd.DataFrame({"step": trace["step"], "modes covered": modes})).mark_line(
-        interpolate="step-after", color=charts.FAKE_COLOR).encode(x="step:Q", y=alt.Y("modes covered:Q",
-                                                                                      scale=alt.Scale(domain=[0, 8])))
-    return alt.vconcat(chart, (covered + now).properties(height=120, title="Ring modes covered")).configure_legend(
-        orient="bottom")
+    panels = [(lines + optimum + now).properties(height=220, title="Losses on a fixed batch (dashed: -log 4)")]
+    if modes is not None:
+        covered = alt.Chart(pd.DataFrame({"step": trace["step"], "modes covered": modes})).mark_line(
+            interpolate="step-after", color=charts.FAKE_COLOR).encode(
+            x="step:Q", y=alt.Y("modes covered:Q", scale=alt.Scale(domain=[0, 8])))
+        panels.append((covered + now).properties(height=120, title="Ring modes covered"))
+    return alt.vconcat(*panels).configure_legend(orient="bottom")
 
 
 def compare_runs(config) -> None:
