@@ -35,8 +35,9 @@ class ModelSpec:
     requires: Callable[[Any], dict] = field(default=lambda config: {})  # config -> {dep name: dep preset}
     claims: Callable[[dict], list] = field(default=lambda metrics: [])  # metrics -> [Claim]
     variants: tuple[dict, ...] = ()             # config overrides trained and shipped beside each preset
-    # A game (GAN) has several players, each with its own optimizer: optimizers(model, config) -> {name: optimizer},
-    # and then train_step(model, data, config, generator, optimizers) takes the steps itself and returns a float.
+    # A model whose parts step separately (a GAN's players; a pair of networks each clipped on its own) gives
+    # optimizers(model, config) -> {name: optimizer}, and then train_step(model, data, config, generator,
+    # optimizers) takes the steps itself and returns a float.
     optimizers: Callable[[Any, Any], dict] | None = None
 
     def configs(self, preset: str) -> list[Any]:

@@ -12,7 +12,8 @@ def test_home_gathers_the_measured_claims():
     assert not at.exception
     text = texts(at.markdown)
     assert "[Manifold interpolation](/manifold)" in text                  # the map links the page that exists
-    assert "DRAW (Gregor et al. 2015)" in text and "Attention alignment (coming)" in text
+    assert "DRAW (Gregor et al. 2015)" in text and "[Attention alignment](/attention)" in text
+    assert "Captioning studio (coming)" in text
     claim_rows = [line for line in text.split("| ") if "(slide 89)" in line]
     assert claim_rows                                                      # the manifold claim is measured
     assert "**yes**" in text or "**no**" in text

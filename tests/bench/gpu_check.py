@@ -3,7 +3,8 @@
 For every registered model: seconds per training step of its gpu preset (after warm-up, synchronised), the
 projected time of the full run and the peak GPU memory; then a short end-to-end run of the gpu preset (train, save,
 reload, re-evaluate) in a throw-away cache, checking that the reloaded model gives the metrics it was saved with.
-Prints one JSON line per model and writes them all to the file named by the first argument, if any.
+Prints one JSON line per model and writes them all to the file named by the first argument, if any; further
+arguments name the models to check (all when none is named).
 """
 import dataclasses
 import json
@@ -68,7 +69,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         os.environ["PLAYGROUND_CACHE"] = cache
-        for spec in registry.list_models():
+        names = sys.argv[2:]
+        for spec in [s for s in registry.list_models() if not names or s.name in names]:
             try:
                 row = check(spec)
             except Exception as e:   # report every model, even when one fails

@@ -18,8 +18,10 @@ from app.ui import catalog
 from engine import api, jobs, registry
 from engine.analysis import landscape
 from engine.analysis.interpolation import interpolate
+from engine.data import grammar
 from engine.data.mnist import load_mnist
 from engine.device import configure_threads
+from engine.models import seq2seq
 from engine.models.dae import LEVELS
 from engine.models.draw import replay_generation
 from engine.train import build_model, make_step
@@ -161,6 +163,23 @@ def draw_replay_ms() -> float:
     return statistics.median(runs)
 
 
+def translation_ms(words: int = 20, beam: int = 5) -> float:
+    """Milliseconds to translate one sentence of `words` words with beam search, for each of the shipped
+    networks, median of five sentences."""
+    config = registry.get("nmt").config("cpu")
+    model = api.load("nmt", config).model
+    sentences = [p.src for p in grammar.corpus(11, 5, min_len=words, max_len=words)]
+    runs = {}
+    for network in ("rnnsearch", "rnnenc"):
+        times = []
+        for src in sentences:
+            start = time.perf_counter()
+            seq2seq.translate(model, network, src, beam)
+            times.append((time.perf_counter() - start) * 1000)
+        runs[network] = statistics.median(times)
+    return runs
+
+
 def landscape_slice_seconds(res: int = 41) -> float:
     """Seconds for the loss on a res x res plane of filter-normalised directions around the shipped MLP."""
     config = registry.get("landscape").config("cpu")
@@ -191,7 +210,12 @@ async def main() -> None:
              f"{registry.get('gan2d').config('cpu').steps} steps per run, worker threads"),
             ("engine: MNIST GAN training epoch, cpu preset", f"{epoch_seconds('gan', 20):.1f} s",
              "4,500 digits, worker threads"),
-            ("server: /gan script run (no browser)", f"{script_seconds('pages/gan.py'):.2f} s", "")]
+            ("server: /gan script run (no browser)", f"{script_seconds('pages/gan.py'):.2f} s", ""),
+            ("engine: RNNsearch + RNNenc training, cpu preset", f"{step_seconds('nmt', 50):.3f} s per step",
+             f"{registry.get('nmt').config('cpu').steps:,} steps per run, worker threads"),
+            ("engine: translate a 20-word sentence, beam 5 (RNNsearch / RNNenc)",
+             " / ".join(f"{ms:.0f}" for ms in translation_ms().values()) + " ms", ""),
+            ("server: /attention script run (no browser)", f"{script_seconds('pages/attention.py'):.2f} s", "")]
     with streamlit_server({"PLAYGROUND_CACHE": cache}) as (url, proc):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

@@ -1,0 +1,509 @@
+"""Neural machine translation with and without attention, side by side, on a synthetic English-to-French world.
+
+RNNenc (Cho et al. 2014, "Learning Phrase Representations using RNN Encoder-Decoder for Statistical Machine
+Translation", arXiv 1406.1078): a GRU reads the source into one fixed vector c = tanh(V h_Tx); the decoder GRU sees
+c at every step:  s_i = GRU(s_{i-1}, [E y_{i-1}; c]),  p(y_i | y_<i, x) = g(s_i, y_{i-1}, c).
+
+RNNsearch (Bahdanau, Cho & Bengio 2014, "Neural Machine Translation by Jointly Learning to Align and Translate",
+arXiv 1409.0473): a bidirectional GRU gives one annotation h_j = [h->_j; h<-_j] per source word, and for every
+target word the decoder builds its own context from an alignment model (appendix A.1.2):
+    e_ij = v^T tanh(W s_{i-1} + U h_j),   alpha_ij = softmax_j(e_ij),   c_i = sum_j alpha_ij h_j
+    s_i = GRU(s_{i-1}, [E y_{i-1}; c_i]),   p(y_i | y_<i, x) = g(s_i, y_{i-1}, c_i),   s_0 = tanh(W_s h<-_1)
+U h_j does not depend on i, so it is computed once per sentence. alpha is the soft alignment the page draws.
+
+Both are trained on sources of at most 30 words (the paper's RNNsearch-30 / RNNenc-30) and tested on buckets up to
+60 words, so the long-sentence result is measured outside the training range, as in the paper's Figure 2.
+"""
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sacrebleu
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from engine.data import grammar
+from engine.models.common import model_device
+from engine.registry import Claim, ModelSpec, register
+
+PAD, BOS, EOS, UNK = 0, 1, 2, 3          # ids of grammar.PAD, BOS, EOS, UNK in both vocabularies
+# Bahdanau et al. 2014, Table 1, WMT'14 English-to-French test set: BLEU on all sentences / without unknown words.
+PAPER_BLEU = {"RNNenc-30": (13.93, 24.19), "RNNsearch-30": (21.50, 31.44),
+              "RNNenc-50": (17.82, 26.71), "RNNsearch-50": (26.75, 34.16)}
+LONG = 41                                # "long" sentences: 41 words and more, past the training range
+
+
+@dataclass(frozen=True)
+class NmtConfig:
+    emb: int = 64               # word vectors (paper: 620); the grammar has a few hundred words
+    hidden: int = 128           # GRU units in each direction and in the decoder (paper: 1000)
+    align: int = 128            # hidden units of the alignment model (paper: 1000)
+    train_pairs: int = 40000    # generated sentence pairs (paper: 348M words of WMT'14)
+    max_len: int = 30           # longest training source: RNNsearch-30 / RNNenc-30
+    test_per_bucket: int = 100  # test sentences per source-length bucket (grammar.BUCKETS)
+    steps: int = 16000          # minibatches for each network: about 50 minutes for the pair on 2 cores
+    batch_size: int = 64        # paper: 80
+    lr: float = 1e-3            # Adam (paper: Adadelta)
+    grad_clip: float = 1.0      # each network's gradient norm is clipped (paper: 1)
+    seed: int = 0
+
+
+# ---------------------------------------------------------------- vocabularies
+
+@dataclass(frozen=True)
+class Vocab:
+    words: tuple[str, ...]      # index -> word; the first four are PAD, BOS, EOS, UNK
+
+    @functools.cached_property
+    def index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
+
+    def encode(self, tokens) -> list[int]:
+        return [self.index.get(t, UNK) for t in tokens]
+
+    def decode(self, ids) -> list[str]:
+        """Words up to the first EOS, without specials."""
+        out = []
+        for i in ids:
+            if i == EOS:
+                break
+            if i > UNK:
+                out.append(self.words[i])
+        return out
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def vocab(words) -> Vocab:
+    return Vocab((grammar.PAD, grammar.BOS, grammar.EOS, grammar.UNK) + tuple(words))
+
+
+@functools.cache
+def vocabularies() -> tuple[Vocab, Vocab]:
+    """English and French vocabularies: fixed by the grammar, so a checkpoint's ids never depend on its data."""
+    return vocab(grammar.english_vocab()), vocab(grammar.french_vocab())
+
+
+def pad(rows: list[list[int]], length: int | None = None) -> torch.Tensor:
+    length = length or max(map(len, rows))
+    out = torch.full((len(rows), length), PAD, dtype=torch.long)
+    for r, ids in enumerate(rows):
+        out[r, :len(ids)] = torch.tensor(ids[:length], dtype=torch.long)
+    return out
+
+
+# ---------------------------------------------------------------- the two networks
+
+class Output(nn.Module):
+    """g(s_i, y_{i-1}, c_i): one tanh layer over the state, the previous word and the context, then the softmax
+    logits (the paper uses a maxout layer here)."""
+
+    def __init__(self, hidden: int, emb: int, context: int, n_words: int):
+        super().__init__()
+        self.mix = nn.Linear(hidden + emb + context, hidden)
+        self.logits = nn.Linear(hidden, n_words)
+
+    def forward(self, s, y_emb, c):
+        return self.logits(torch.tanh(self.mix(torch.cat([s, y_emb, c], -1))))
+
+
+class Alignment(nn.Module):
+    """e_ij = v^T tanh(W s_{i-1} + U h_j), normalised over the source words j that are not padding."""
+
+    def __init__(self, hidden: int, annotation: int, align: int):
+        super().__init__()
+        self.w = nn.Linear(hidden, align, bias=False)
+        self.u = nn.Linear(annotation, align)
+        self.v = nn.Linear(align, 1, bias=False)
+
+    def forward(self, s_prev, uh, mask):
+        e = self.v(torch.tanh(self.w(s_prev).unsqueeze(1) + uh)).squeeze(-1)     # (B, Tx)
+        return torch.softmax(e.masked_fill(~mask, -math.inf), -1)                   # (B, Tx), rows sum to 1
+
+
+class RNNsearch(nn.Module):
+    def __init__(self, n_src: int, n_tgt: int, config: NmtConfig):
+        super().__init__()
+        h = config.hidden
+        self.src_emb = nn.Embedding(n_src, config.emb, padding_idx=PAD)
+        self.tgt_emb = nn.Embedding(n_tgt, config.emb, padding_idx=PAD)
+        self.encoder = nn.GRU(config.emb, h, batch_first=True, bidirectional=True)
+        self.init_state = nn.Linear(h, h)
+        self.alignment = Alignment(h, 2 * h, config.align)
+        self.cell = nn.GRUCell(config.emb + 2 * h, h)
+        self.output = Output(h, config.emb, 2 * h, n_tgt)
+
+    def encode(self, src: torch.Tensor, lengths: torch.Tensor) -> dict:
+        """Annotations h (B, Tx, 2H), U h precomputed (B, Tx, A), the source mask (B, Tx) and s_0 (B, H)."""
+        packed = pack_padded_sequence(self.src_emb(src), lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = self.encoder(packed)
+        h, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])   # (B, Tx, 2H)
+        backward_first = h[:, 0, self.cell.hidden_size:]                               # h<-_1 (B, H)
+        return {"h": h, "uh": self.alignment.u(h), "mask": src != PAD,
+                "s": torch.tanh(self.init_state(backward_first))}
+
+    def recur(self, memory: dict, s_prev: torch.Tensor, y_emb: torch.Tensor):
+        """Attend from s_{i-1}, then update the state: (s_i (B, H), c_i (B, 2H), alpha_i (B, Tx))."""
+        alpha = self.alignment(s_prev, memory["uh"], memory["mask"])                  # (B, Tx)
+        c = torch.bmm(alpha.unsqueeze(1), memory["h"]).squeeze(1)                      # (B, 2H)
+        return self.cell(torch.cat([y_emb, c], -1), s_prev), c, alpha
+
+    def step(self, memory: dict, s_prev: torch.Tensor, y_prev: torch.Tensor):
+        """One decoder step from the previous state and word: (logits (B, V), s_i (B, H), alpha_i (B, Tx))."""
+        y_emb = self.tgt_emb(y_prev)
+        s, c, alpha = self.recur(memory, s_prev, y_emb)
+        return self.output(s, y_emb, c), s, alpha
+
+    def forward(self, src, lengths, tgt_in):
+        """Teacher-forced logits (B, Ty, V) and alignments (B, Ty, Tx) for target inputs BOS y_1 .. y_{Ty-1}."""
+        memory = self.encode(src, lengths)
+        y_emb = self.tgt_emb(tgt_in)                                                   # (B, Ty, E)
+        s, states, contexts, alphas = memory["s"], [], [], []
+        for i in range(tgt_in.shape[1]):
+            s, c, alpha = self.recur(memory, s, y_emb[:, i])
+            states.append(s)
+            contexts.append(c)
+            alphas.append(alpha)
+        # The output layer does not feed the recurrence, so it runs once over all steps.
+        return self.output(torch.stack(states, 1), y_emb, torch.stack(contexts, 1)), torch.stack(alphas, 1)
+
+
+class RNNenc(nn.Module):
+    def __init__(self, n_src: int, n_tgt: int, config: NmtConfig):
+        super().__init__()
+        h = config.hidden
+        self.src_emb = nn.Embedding(n_src, config.emb, padding_idx=PAD)
+        self.tgt_emb = nn.Embedding(n_tgt, config.emb, padding_idx=PAD)
+        self.encoder = nn.GRU(config.emb, h, batch_first=True)
+        self.summary = nn.Linear(h, h)           # c = tanh(V h_Tx)
+        self.init_state = nn.Linear(h, h)        # s_0 = tanh(W c)
+        self.decoder = nn.GRU(config.emb + h, h, batch_first=True)
+        self.output = Output(h, config.emb, h, n_tgt)
+
+    def encode(self, src: torch.Tensor, lengths: torch.Tensor) -> dict:
+        packed = pack_padded_sequence(self.src_emb(src), lengths.cpu(), batch_first=True, enforce_sorted=False)
+        _, last = self.encoder(packed)                                                  # (1, B, H): h_Tx
+        c = torch.tanh(self.summary(last[0]))                                          # (B, H), the fixed vector
+        return {"c": c, "s": torch.tanh(self.init_state(c))}
+
+    def step(self, memory: dict, s_prev: torch.Tensor, y_prev: torch.Tensor):
+        y_emb = self.tgt_emb(y_prev)
+        _, s = self.decoder(torch.cat([y_emb, memory["c"]], -1).unsqueeze(1), s_prev.unsqueeze(0))
+        return self.output(s[0], y_emb, memory["c"]), s[0], None
+
+    def forward(self, src, lengths, tgt_in):
+        memory = self.encode(src, lengths)
+        y_emb = self.tgt_emb(tgt_in)                                                   # (B, Ty, E)
+        c = memory["c"].unsqueeze(1).expand(-1, tgt_in.shape[1], -1)                   # (B, Ty, H)
+        s, _ = self.decoder(torch.cat([y_emb, c], -1), memory["s"].unsqueeze(0))       # (B, Ty, H)
+        return self.output(s, y_emb, c), None
+
+
+class NmtPair(nn.Module):
+    """RNNsearch and RNNenc, trained side by side on the same batches with the same budget."""
+
+    def __init__(self, config: NmtConfig):
+        super().__init__()
+        en, fr = vocabularies()
+        self.rnnsearch = RNNsearch(len(en), len(fr), config)
+        self.rnnenc = RNNenc(len(en), len(fr), config)
+
+    def network(self, name: str) -> nn.Module:
+        if name not in ("rnnsearch", "rnnenc"):
+            raise KeyError(f"unknown network {name!r}: rnnsearch or rnnenc")
+        return getattr(self, name)
+
+    def forward(self, src: torch.Tensor) -> torch.Tensor:
+        """RNNsearch's greedy translation ids (B, Ty) of padded sources (B, Tx)."""
+        ids, _ = greedy(self.rnnsearch, src, (src != PAD).sum(1))
+        return ids
+
+
+# ---------------------------------------------------------------- decoding
+
+def decode_limit(length: int) -> int:
+    """Longest output allowed for a source of `length` words: French runs longer than English, never 2x + 10."""
+    return 2 * length + 10
+
+
+@torch.no_grad()
+def greedy(net: nn.Module, src: torch.Tensor, lengths: torch.Tensor):
+    """Batched greedy decoding: ids (B, Ty) ending with EOS or cut at the limit, and alignments (B, Ty, Tx) or
+    None for RNNenc."""
+    memory = net.encode(src, lengths)
+    s = memory["s"]
+    y = torch.full((len(src),), BOS, dtype=torch.long, device=src.device)
+    done = torch.zeros(len(src), dtype=torch.bool, device=src.device)
+    ids, alphas = [], []
+    for _ in range(decode_limit(int(lengths.max()))):
+        logits, s, alpha = net.step(memory, s, y)
+        y = logits.argmax(-1).masked_fill(done, PAD)
+        ids.append(y)
+        alphas.append(alpha)
+        done |= y == EOS
+        if done.all():
+            break
+    return torch.stack(ids, 1), (torch.stack(alphas, 1) if alphas[0] is not None else None)
+
+
+@dataclass
+class Translation:
+    words: list[str]            # the French words, without EOS
+    ended: bool                 # False when the output was cut at decode_limit before the model wrote EOS
+    alignment: np.ndarray | None   # (len(words) + ended, Tx): attention for each output word (and EOS); RNNenc: None
+    log_prob: float             # log p(words, EOS | x), or log p(words | x) when cut
+
+
+def beam_search(net: nn.Module, src_ids: list[int], width: int, fr: Vocab) -> Translation:
+    """Beam search for one sentence (width 1 is greedy). Finished hypotheses are ranked by log-probability per
+    word, so short outputs are not favoured."""
+    dev = model_device(net)
+    with torch.no_grad():
+        src = torch.tensor([src_ids], device=dev)
+        memory = net.encode(src, torch.tensor([len(src_ids)]))
+        # Each live hypothesis: (ids, log prob, alpha rows); memory rows are repeated to the beam's size.
+        beams = [([BOS], 0.0, [])]
+        states = memory["s"]
+        finished = []
+        for _ in range(decode_limit(len(src_ids))):
+            k = len(beams)
+            mem = {key: v.expand(k, *v.shape[1:]) for key, v in memory.items() if key != "s"}
+            y = torch.tensor([b[0][-1] for b in beams], device=dev)
+            logits, s, alpha = net.step(mem, states, y)
+            logp = F.log_softmax(logits, -1).cpu()                                    # (k, V)
+            total = torch.tensor([b[1] for b in beams]).unsqueeze(1) + logp
+            best = total.view(-1).topk(min(width, total.numel()))
+            beams_next, rows = [], []
+            for score, flat in zip(best.values.tolist(), best.indices.tolist()):
+                b, w = divmod(flat, logp.shape[1])
+                ids, _, att = beams[b]
+                att = att + ([alpha[b].cpu().numpy()] if alpha is not None else [])
+                if w == EOS:
+                    finished.append((ids[1:], score, att, True))
+                else:
+                    beams_next.append((ids + [w], score, att))
+                    rows.append(b)
+            if len(finished) >= width or not beams_next:
+                break
+            beams, states = beams_next[:width], s[torch.tensor(rows[:width], device=dev)]
+        if not finished:                           # cut at the limit: keep the best live hypothesis as it is
+            finished = [(b[0][1:], b[1], b[2], False) for b in beams]
+    ids, score, att, ended = max(finished, key=lambda f: f[1] / (len(f[0]) + 1))
+    return Translation(fr.decode(ids), ended, np.stack(att) if att else None, score)
+
+
+# ---------------------------------------------------------------- data and training
+
+@dataclass(frozen=True)
+class NmtData:
+    train: list             # grammar.Pair, sources of at most max_len words, shortest first
+    test: list              # grammar.Pair, test_per_bucket for each bucket, none of them seen in training
+    src: torch.Tensor       # (N, max_len) padded English ids
+    src_len: torch.Tensor   # (N,)
+    tgt: torch.Tensor       # (N, Ty + 2) padded French ids: BOS y_1 .. y_Ty EOS
+    x_test: torch.Tensor    # (M, Tx) padded English ids of the test sentences
+
+
+@functools.cache
+def load_data(config: NmtConfig) -> NmtData:
+    test = test_pairs(config)
+    train = grammar.corpus(config.seed, config.train_pairs, max_len=config.max_len,
+                           exclude=frozenset(p.src for p in test))
+    train = sorted(train, key=lambda p: len(p.src))                  # stable: ties keep the generator's order
+    en, fr = vocabularies()
+    src = pad([en.encode(p.src) for p in train], config.max_len)
+    tgt = pad([[BOS] + fr.encode(p.tgt) + [EOS] for p in train])
+    return NmtData(train, test, src, torch.tensor([len(p.src) for p in train]), tgt,
+                   pad([en.encode(p.src) for p in test]))
+
+
+def optimizers(model: NmtPair, config: NmtConfig) -> dict:
+    return {name: torch.optim.Adam(model.network(name).parameters(), lr=config.lr) for name in ("rnnsearch", "rnnenc")}
+
+
+def token_loss(logits: torch.Tensor, tgt_out: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood per target word (padding excluded)."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1), ignore_index=PAD)
+
+
+def train_step(model, data, config, generator, opts) -> float:
+    """One minibatch for each network; each gradient is clipped on its own. Returns RNNsearch's loss."""
+    # Pairs are sorted by source length, so a window of consecutive pairs is a batch of similar lengths: little
+    # padding, and short batches cost little.
+    start = int(torch.randint(0, len(data.src) - config.batch_size + 1, (1,), generator=generator))
+    idx = torch.arange(start, start + config.batch_size)
+    lengths = data.src_len[idx]
+    dev = model_device(model)
+    src = data.src[idx, :int(lengths.max())].to(dev)
+    tgt = data.tgt[idx]
+    tgt = tgt[:, :int((tgt != PAD).sum(1).max())].to(dev)
+    losses = {}
+    for name, opt in opts.items():
+        net = model.network(name)
+        logits, _ = net(src, lengths, tgt[:, :-1])
+        loss = token_loss(logits, tgt[:, 1:])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
+        opt.step()
+        losses[name] = loss.item()
+    return losses["rnnsearch"]
+
+
+# ---------------------------------------------------------------- evaluation
+
+def batches(pairs: list, size: int = 100):
+    for i in range(0, len(pairs), size):
+        yield pairs[i:i + size]
+
+
+def encode_sources(pairs: list, dev) -> tuple[torch.Tensor, torch.Tensor]:
+    en, _ = vocabularies()
+    return pad([en.encode(p.src) for p in pairs]).to(dev), torch.tensor([len(p.src) for p in pairs])
+
+
+@torch.no_grad()
+def translate_all(net: nn.Module, pairs: list) -> list[list[str]]:
+    """Greedy translations of many pairs' sources, batched."""
+    _, fr = vocabularies()
+    out = []
+    for chunk in batches(pairs):
+        ids, _ = greedy(net, *encode_sources(chunk, model_device(net)))
+        out += [fr.decode(row) for row in ids.tolist()]
+    return out
+
+
+def bleu(hypotheses: list[list[str]], references: list[tuple[str, ...]]) -> float:
+    """Corpus BLEU (sacrebleu, 0-100) on already tokenized words."""
+    return sacrebleu.corpus_bleu([" ".join(h) for h in hypotheses], [[" ".join(r) for r in references]],
+                                 tokenize="none").score
+
+
+def bucket_name(bucket: tuple[int, int]) -> str:
+    return f"{bucket[0]}-{bucket[1]}"
+
+
+def bleu_by_length(hypotheses: list, pairs: list) -> dict:
+    by_bucket = {}
+    for lo, hi in grammar.BUCKETS:
+        rows = [i for i, p in enumerate(pairs) if lo <= len(p.src) <= hi]
+        if rows:
+            hyps = [hypotheses[i] for i in rows]
+            by_bucket[bucket_name((lo, hi))] = round(bleu(hyps, [pairs[i].tgt for i in rows]), 2)
+    return by_bucket
+
+
+@torch.no_grad()
+def forced_alignments(net: RNNsearch, pairs: list) -> list[np.ndarray]:
+    """The attention (Ty, Tx) of RNNsearch while it reads each reference translation (teacher forcing)."""
+    _, fr = vocabularies()
+    dev = model_device(net)
+    out = []
+    for chunk in batches(pairs):
+        src, lengths = encode_sources(chunk, dev)
+        tgt_in = pad([[BOS] + fr.encode(p.tgt) for p in chunk]).to(dev)
+        _, alphas = net(src, lengths, tgt_in)
+        out += [alphas[r, :len(p.tgt), :len(p.src)].cpu().numpy() for r, p in enumerate(chunk)]
+    return out
+
+
+def alignment_error_rate(alignments: list[np.ndarray], pairs: list) -> float:
+    """AER (Och & Ney 2003) of the argmax attention, one link per French word, against the gold links, all of them
+    counted as sure: 1 - 2 |A & G| / (|A| + |G|)."""
+    hit = predicted = gold = 0
+    for alpha, pair in zip(alignments, pairs):
+        links = {(int(j), i) for i, j in enumerate(alpha.argmax(1))}
+        truth = set(map(tuple, pair.links))
+        hit += len(links & truth)
+        predicted += len(links)
+        gold += len(truth)
+    return 1 - 2 * hit / (predicted + gold)
+
+
+def evaluate(model, data, config, deps):
+    test = data.test
+    refs = [p.tgt for p in test]
+    long_rows = [i for i, p in enumerate(test) if len(p.src) >= LONG]
+    metrics = {}
+    for name in ("rnnsearch", "rnnenc"):
+        hyps = translate_all(model.network(name), test)
+        metrics[f"bleu_{name}"] = round(bleu(hyps, refs), 2)
+        metrics[f"bleu_long_{name}"] = round(bleu([hyps[i] for i in long_rows], [refs[i] for i in long_rows]), 2)
+        metrics.setdefault("bleu_by_length", {})[name] = bleu_by_length(hyps, test)
+        metrics[f"exact_{name}"] = round(float(np.mean([h == list(r) for h, r in zip(hyps, refs)])), 4)
+    metrics["aer_rnnsearch"] = round(alignment_error_rate(forced_alignments(model.rnnsearch, test), test), 4)
+    metrics |= {"test_sentences": len(test), "long_sentences": len(long_rows), "train_pairs": len(data.train),
+                "setting": setting(config)}
+    return metrics
+
+
+def setting(config: NmtConfig) -> str:
+    return (f"synthetic English-French grammar, {config.train_pairs:,} training pairs of at most {config.max_len} "
+            f"words, GRUs of {config.hidden}, words of {config.emb}, {config.steps:,} batches of "
+            f"{config.batch_size}, greedy decoding (paper: WMT'14, 348M words, GRUs of 1000, words of 620, "
+            f"beam search)")
+
+
+def claims(metrics: dict) -> list[Claim]:
+    paper = (f"RNNsearch-30 {PAPER_BLEU['RNNsearch-30'][0]} vs RNNenc-30 {PAPER_BLEU['RNNenc-30'][0]} BLEU; "
+             "RNNenc falls with sentence length, RNNsearch-50 does not")
+    gap = metrics["bleu_long_rnnsearch"] - metrics["bleu_long_rnnenc"]
+    return [Claim(page="attention", claim="Attention fixes long sentences (slides 27-29, 104-110)", paper=paper,
+                  ours=f"{metrics['bleu_rnnsearch']:.1f} vs {metrics['bleu_rnnenc']:.1f} BLEU on all test sentences; "
+                       f"{metrics['bleu_long_rnnsearch']:.1f} vs {metrics['bleu_long_rnnenc']:.1f} on {LONG}+ words",
+                  holds=gap >= 20, setting=metrics["setting"]),
+            Claim(page="attention", claim="Alignments are sharp and mostly monotone (slide 107)",
+                  paper="qualitative: alignment matrices of Figure 3",
+                  ours=f"alignment error rate {metrics['aer_rnnsearch']:.3f} of the argmax attention against "
+                       "the grammar's gold links",
+                  holds=metrics["aer_rnnsearch"] <= 0.15, setting=metrics["setting"])]
+
+
+register(ModelSpec(
+    name="nmt",
+    title="RNNsearch and RNNenc translation (synthetic English-French)",
+    page="attention",
+    config_cls=NmtConfig,
+    presets={
+        "tiny": NmtConfig(emb=16, hidden=16, align=16, train_pairs=300, max_len=12, test_per_bucket=2, steps=20,
+                          batch_size=16),
+        "cpu": NmtConfig(),
+        "gpu": NmtConfig(emb=256, hidden=512, align=512, train_pairs=200000, steps=30000, batch_size=80),
+    },
+    build=NmtPair,
+    data=load_data,
+    train_step=train_step,
+    optimizers=optimizers,
+    evaluate=evaluate,
+    claims=claims,
+))
+
+
+# ---------------------------------------------------------------- the page's calls
+
+def test_pairs(config: NmtConfig) -> list:
+    """The held-out test sentences, test_per_bucket per source-length bucket, in bucket order."""
+    return grammar.test_set(config.seed + 1, config.test_per_bucket)
+
+
+def translate(model: NmtPair, network: str, tokens, beam: int) -> Translation:
+    """One English sentence (its tokens) translated by `network` with beam search of width `beam`."""
+    en, fr = vocabularies()
+    return beam_search(model.network(network), en.encode(tokens), beam, fr)
+
+
+@torch.no_grad()
+def read_reference(model: NmtPair, src, tgt) -> Translation:
+    """RNNsearch reading a given French translation of `src` (teacher forcing): its attention for each word and
+    for EOS, and log p(tgt, EOS | src). This is the attention the alignment error rate scores."""
+    en, fr = vocabularies()
+    net, dev = model.rnnsearch, model_device(model)
+    ids = fr.encode(tgt) + [EOS]
+    logits, alphas = net(torch.tensor([en.encode(src)], device=dev), torch.tensor([len(src)]),
+                         torch.tensor([[BOS] + ids[:-1]], device=dev))
+    log_prob = F.log_softmax(logits[0], -1).gather(1, torch.tensor(ids, device=dev)[:, None]).sum()
+    return Translation(list(tgt), True, alphas[0].cpu().numpy(), float(log_prob))
