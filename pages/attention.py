@@ -1,6 +1,7 @@
 """Attention alignment viewer (slides 27-29, 104-110): RNNsearch and RNNenc translate side by side; RNNsearch's
 soft alignment is drawn as a matrix and stepped through word by word."""
 import json
+import re
 
 import altair as alt
 import numpy as np
@@ -48,8 +49,13 @@ def reference_reading(_model, sha: str, src: tuple, tgt: tuple) -> seq2seq.Trans
 
 # ---------------------------------------------------------------- input
 
+def escape(word: str) -> str:
+    """A typed word shown as itself, not as Markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", word)
+
+
 def highlighted(tokens: tuple, unknown: set) -> str:
-    return " ".join(f":red-background[**{t}**]" if t in unknown else t for t in tokens)
+    return " ".join(f":red-background[**{escape(t)}**]" if t in unknown else escape(t) for t in tokens)
 
 
 def typed_sentence() -> tuple | None:
@@ -66,7 +72,7 @@ def typed_sentence() -> tuple | None:
         hints = []
         for word in dict.fromkeys(unknown):
             near = grammar.suggest(word)
-            hints.append(f"**{word}**: " + (f"did you mean {', '.join(near)}?" if near else "no near word"))
+            hints.append(f"**{escape(word)}**: " + (f"did you mean {', '.join(near)}?" if near else "no near word"))
         st.error("The models only know the grammar's words; the highlighted ones are not among its "
                  f"{len(grammar.english_vocab())} English words. " + " · ".join(hints), icon=":material/spellcheck:")
         return None

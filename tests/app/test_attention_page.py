@@ -61,6 +61,13 @@ def test_unknown_words_are_highlighted_with_suggestions():
     assert "RNNsearch (attention)" not in texts(at.markdown)
 
 
+def test_typed_markdown_is_shown_as_text():
+    at = run_page("pages/attention.py", src="typed", text="the cat sees [a](dog) **x**")
+    assert not at.exception
+    shown = texts(at.markdown)
+    assert "\\[a\\]\\(dog\\)" in shown and "\\*\\*x\\*\\*" in shown
+
+
 def test_a_long_paste_gets_a_clear_message():
     at = run_page("pages/attention.py", src="typed")
     at.text_area(key="attention:text").input("the cat " * 250).run()
