@@ -1,6 +1,7 @@
 """Attention alignment viewer (slides 27-29, 104-110): RNNsearch and RNNenc translate side by side; RNNsearch's
 soft alignment is drawn as a matrix and stepped through word by word."""
 import json
+import random
 import re
 
 import altair as alt
@@ -79,14 +80,21 @@ def typed_sentence() -> tuple | None:
     return tokens
 
 
+def pick_random(count: int) -> None:
+    st.session_state[key("bucket")] = random.choice(BUCKETS)
+    st.session_state[key("idx")] = random.randrange(count)
+    st.session_state[key("word")] = 1
+
+
 def test_sentence(config) -> grammar.Pair:
     pairs = test_sentences(json.dumps(registry.config_dict(config), sort_keys=True))
-    c1, c2 = st.columns([2, 1])
+    c1, c2, c3 = st.columns([4, 2, 1], vertical_alignment="bottom")
     bucket = c1.selectbox("Source length (words)", BUCKETS, key=key("bucket"))
     lo, hi = grammar.BUCKETS[BUCKETS.index(bucket)]
     in_bucket = [p for p in pairs if lo <= len(p.src) <= hi]
     st.session_state[key("idx")] = min(st.session_state[key("idx")], len(in_bucket) - 1)
     c2.number_input(f"Sentence (0-{len(in_bucket) - 1})", 0, len(in_bucket) - 1, key=key("idx"))
+    c3.button("Random", key=key("random"), on_click=pick_random, args=(len(in_bucket),), icon=":material/casino:")
     pair = in_bucket[st.session_state[key("idx")]]
     st.markdown(f"> {' '.join(pair.src)}")
     return pair

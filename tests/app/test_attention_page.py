@@ -44,6 +44,19 @@ def test_reading_the_reference_draws_the_gold_links():
     assert at.query_params["forced"] == "true"
 
 
+def test_the_random_button_picks_a_test_sentence_in_the_link():
+    at = run_page("pages/attention.py")
+    for _ in range(3):
+        at.button(key="attention:random").click().run()
+        assert not at.exception
+        bucket = at.selectbox(key="attention:bucket").value
+        if bucket != seq2seq.bucket_name(grammar.BUCKETS[2]) or at.number_input(key="attention:idx").value:
+            break
+    else:
+        pytest.fail("three random picks all gave the default sentence")
+    assert at.query_params.get("bucket", bucket) == bucket
+
+
 def test_a_typed_sentence_is_translated_and_its_gold_translation_shown():
     sentence = a_sentence()
     at = run_page("pages/attention.py", src="typed", text=sentence.upper() + ".")
