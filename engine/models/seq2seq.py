@@ -480,6 +480,8 @@ register(ModelSpec(
         "tiny": NmtConfig(emb=16, hidden=16, align=16, train_pairs=300, max_len=12, test_per_bucket=2, steps=20,
                           batch_size=16),
         "cpu": NmtConfig(),
+        # Wider GRUs and five times the pairs; at most 0.07 s per step on an H200 shared with other runs
+        # (python -m tests.bench.gpu_check out.json nmt): 35 minutes at most.
         "gpu": NmtConfig(emb=256, hidden=512, align=512, train_pairs=200000, steps=30000, batch_size=80),
     },
     build=NmtPair,
