@@ -35,6 +35,9 @@ class ModelSpec:
     requires: Callable[[Any], dict] = field(default=lambda config: {})  # config -> {dep name: dep preset}
     claims: Callable[[dict], list] = field(default=lambda metrics: [])  # metrics -> [Claim]
     variants: tuple[dict, ...] = ()             # config overrides trained and shipped beside each preset
+    # (model, data, config, report) -> None: work done once after the optimizer's steps (a search from the trained
+    # weights, say), its results kept in the model's buffers; report(done, total, value) shows its progress.
+    search: Callable[..., None] | None = None
 
     def configs(self, preset: str) -> list[Any]:
         """The preset's config and its shipped variants."""
