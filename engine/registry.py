@@ -39,6 +39,9 @@ class ModelSpec:
     # optimizers(model, config) -> {name: optimizer}, and then train_step(model, data, config, generator,
     # optimizers) takes the steps itself and returns a float.
     optimizers: Callable[[Any, Any], dict] | None = None
+    # (model, data, config, report) -> None: work done once after the optimizer's steps (a search from the trained
+    # weights, say), its results kept in the model's buffers; report(done, total, value) shows its progress.
+    search: Callable[..., None] | None = None
 
     def configs(self, preset: str) -> list[Any]:
         """The preset's config and its shipped variants."""

@@ -6,8 +6,9 @@ import torch
 
 from app.ui import charts, images, player, resources, tables, url_state
 from app.ui.model_panel import mnist_model
-from engine.analysis import landscape, surfaces
+from engine.analysis import critical, landscape, surfaces
 from engine.data.mnist import load_mnist
+from engine.models import critical as critical_model
 from engine.models.landscape import ARCHS
 from engine.registry import get as get_spec
 
@@ -16,11 +17,12 @@ CUSTOM = "custom formula"
 GRID = 81
 MAX_FRAMES = 40
 SADDLE = surfaces.SURFACES["saddle"]
-VIEWS = {"toy": "Optimizers on 2-D surfaces", "network": "A trained network's landscape"}
+VIEWS = {"toy": "Optimizers on 2-D surfaces", "network": "A trained network's landscape",
+         "critical": "Critical points: error vs. index"}
 DEFAULTS = {"view": "toy", "net": "mlp", "res": 21, "span": 1.0, "dir_seed": 0, "formula": SADDLE.formula, "x0": SADDLE.start[0], "y0": SADDLE.start[1], "steps": 80, "lr": 0.05,
-            "damping": 1.0, "step": 80}
+            "damping": 1.0, "step": 80, "point": 0}
 ALLOWED = {"view": list(VIEWS), "net": list(ARCHS), "res": [11, 21, 31, 41], "span": [0.25, 0.5, 1.0, 1.5, 2.0], "dir_seed": (0, 10**6), "x0": (-100.0, 100.0), "y0": (-100.0, 100.0), "steps": (5, 200), "lr": (0.0001, 1.0),
-           "damping": (0.0, 100.0), "step": (0, 200)}
+           "damping": (0.0, 100.0), "step": (0, 200), "point": (0, 10**4)}
 
 
 def key(name: str) -> str:
@@ -255,6 +257,61 @@ def curvature_section(metrics: dict, config) -> None:
                f"points along training, on {config.eval_points:,} training digits.")
 
 
+# ---------------------------------------------------------------- critical points of a small network
+
+@st.cache_data(max_entries=32, show_spinner="Computing the Hessian there…")
+def point_spectrum(_model, _config, sha: str, row: int) -> np.ndarray:
+    """All eigenvalues of the exact Hessian at the search end kept in `row` (the checkpoint's sha fixes the config)."""
+    loss = critical_model.penalised_loss(_config, critical_model.digits(_config))
+    return torch.linalg.eigvalsh(torch.func.hessian(loss)(_model.points[row].cpu())).numpy()
+
+
+def critical_view() -> None:
+    config = get_spec("critical").config(resources.preset())
+    loaded = mnist_model("critical", config, PAGE, "No critical points for this setting: compute them under 'Model'.")
+    if loaded is None:
+        return
+    model, sha, metrics = loaded.model, loaded.checkpoint.sha256, loaded.checkpoint.metrics
+    points = pd.DataFrame(metrics["points"])
+    if points.empty:
+        st.warning(f"None of the {metrics['searches']} searches ended with |g| < {metrics['tolerance']:g}.")
+        return
+    st.markdown(
+        f"A {metrics['network']}. Gradient descent trains it with 0, 1, ..., {config.hidden} hidden units switched "
+        f"on (a smaller network's critical points are also the whole network's); {metrics['searches']} starts "
+        f"are taken along these runs. From each, damped Newton steps on the gradient, with the exact {metrics['parameters']} x {metrics['parameters']} "
+        f"Hessian, go to the nearest critical point, saddle or minimum. **{metrics['critical_points']} distinct "
+        f"critical points** have |gradient| < {metrics['tolerance']:g}; at each, the index is the share of the "
+        f"Hessian's eigenvalues that are negative.")
+    st.altair_chart(charts.critical_points_chart(points), width="stretch")
+    low = points[points["index"] <= points["index"].quantile(0.25)]
+    st.caption(f"Spearman correlation between index and training error: **{metrics['spearman_index_vs_error']:.2f}** "
+               f"(Dauphin et al. 2014 report error rising with the index). The quarter of points with the lowest "
+               f"index (at most {low['index'].max():.3f}) have training error {low['error'].min():.1%} to "
+               f"{low['error'].max():.1%}; the rest reach {points['error'].max():.1%}.")
+
+    st.subheader("One critical point's Hessian")
+    order = points.sort_values(["index", "error"]).reset_index(drop=True)
+    st.session_state[key("point")] = min(int(st.session_state[key("point")]), len(order) - 1)
+    pick = st.slider("Critical point, by index", 0, len(order) - 1, key=key("point"))
+    chosen = order.iloc[pick]
+    values = point_spectrum(model, config, sha, int(chosen["row"]))
+    negative = int((values < critical.NEGATIVE).sum())
+    st.markdown(f"Training error **{chosen['error']:.1%}**, loss {chosen['loss']:.4f}, |gradient| "
+                f"{chosen['grad_norm']:.2g}: **{negative} of {len(values)}** eigenvalues are negative (index "
+                f"{chosen['index']:.4f}). Found from step {int(chosen['start_step'])} of the run with "
+                f"{int(chosen['units_on'])} hidden units on.")
+    st.altair_chart(charts.spectrum_chart(values), width="stretch")
+
+    st.subheader("The runs the starts came from")
+    curves = pd.DataFrame(model.path_loss.cpu().numpy(), columns=[f"{r} on" for r in range(config.hidden + 1)])
+    curves["step"] = np.arange(len(curves))
+    st.line_chart(curves.melt("step", var_name="hidden units", value_name="loss"), x="step", y="loss",
+                  color="hidden units", height=240)
+    st.caption("Full-batch gradient descent on the same penalised loss; the starts are where each run's loss first "
+               "falls below evenly spaced levels between its first and last value.")
+
+
 def main() -> None:
     st.title("Loss-surface explorer")
     st.markdown("In high dimensions most critical points of a loss are saddles, not local minima, and Newton's "
@@ -263,8 +320,8 @@ def main() -> None:
     url_state.bind(PAGE, DEFAULTS, ALLOWED)
     view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get, required=True,
                                 label_visibility="collapsed")
-    if view == "network":
-        network_view()
+    if view != "toy":
+        network_view() if view == "network" else critical_view()
         url_state.publish(PAGE, DEFAULTS)
         return
     picked = controls()

@@ -164,3 +164,25 @@ def gan_frames(real: np.ndarray, trace: dict, box: float, indices: list[int], ar
         frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
     plt.close(fig)
     return frames
+
+
+def critical_points_chart(points: pd.DataFrame) -> alt.Chart:
+    """Training error against index, one dot per critical point, coloured by the hidden units its run had on."""
+    return alt.Chart(points).mark_circle(size=70, opacity=0.8).encode(
+        x=alt.X("index:Q", title="index (share of negative Hessian eigenvalues)"),
+        y=alt.Y("error:Q", title="training error", axis=alt.Axis(format="%")),
+        color=alt.Color("units_on:O", title="hidden units on", scale=alt.Scale(scheme="viridis")),
+        tooltip=["units_on", "start_step", alt.Tooltip("error:Q", format=".1%"), alt.Tooltip("index:Q", format=".4f"),
+                 alt.Tooltip("loss:Q", format=".4f"), alt.Tooltip("grad_norm:Q", format=".2g")]).properties(height=320)
+
+
+def spectrum_chart(values: np.ndarray) -> alt.Chart:
+    """A histogram of Hessian eigenvalues (symmetric log scale), the negative ones in orange."""
+    frame = pd.DataFrame({"eigenvalue": values, "sign": np.where(values < 0, "negative", "zero or positive")})
+    frame["signed log10(1 + |eigenvalue| * 1e4)"] = np.sign(values) * np.log10(1 + np.abs(values) * 1e4)
+    axis = "signed log10(1 + |eigenvalue| * 1e4)"
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X(f"{axis}:Q", bin=alt.Bin(maxbins=60), title="eigenvalue (symmetric log scale: sign * log10(1 + 1e4 |l|))"),
+        y=alt.Y("count():Q", title="eigenvalues", scale=alt.Scale(type="symlog")),
+        color=alt.Color("sign:N", scale=alt.Scale(domain=["negative", "zero or positive"],
+                                                  range=["#e8590c", "#1f5fa8"]))).properties(height=220)

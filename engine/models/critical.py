@@ -1,0 +1,209 @@
+"""Critical points of a small tanh MLP on 7 x 7 MNIST, with the exact Hessian at each (slides 35-38; Dauphin et al.
+2014, "Identifying and attacking the saddle point problem", arXiv 1406.2572, Figure 1).
+
+The network is small enough (a few hundred weights) for its whole Hessian. Full-batch gradient-descent runs train it
+with 0, 1, ..., all of its hidden units switched on (the others' weights held at zero): a critical point of the
+smaller network is a critical point of the whole one (Fukumizu & Amari 2000), and such points are where training
+stalls on a plateau. The weights where each run's loss first falls below evenly spaced levels between its first and
+last loss are the starts. From each start, damped Newton steps on the gradient of the whole network
+(engine.analysis.critical) go to the nearest critical point, minimum or saddle. Dauphin et al.'s finding: the more
+directions of negative curvature a critical point has (its index), the higher its training error; critical points
+with low error are minima or nearly so.
+
+The loss carries a small L2 penalty (weight_decay / 2 * |w|^2, the same one the gradient-descent runs use). Without
+it, unused tanh units leave flat directions, the critical points are not isolated and Newton crawls.
+"""
+from dataclasses import dataclass
+
+import scipy.stats
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import grad, hessian
+
+from engine.analysis import critical
+from engine.data.mnist import load_mnist
+from engine.registry import Claim, ModelSpec, register
+
+SIDE = 7            # digits are averaged down to 7 x 7
+
+
+@dataclass(frozen=True)
+class CriticalConfig:
+    hidden: int = 8
+    examples: int = 500         # training digits the loss is defined on (full batch)
+    weight_decay: float = 1e-3
+    init_scale: float = 0.1     # standard deviation of the initial weights; one run per number of units switched on
+    steps: int = 3000           # full-batch steps per run (all runs take them together)
+    optimizer: str = "sgd"
+    lr: float = 0.5
+    starts_per_run: int = 6
+    newton_iterations: int = 40
+    tolerance: float = 1e-6     # a search's end counts as a critical point when |g| is below this
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Digits:
+    x: torch.Tensor     # (examples, 49) float64
+    y: torch.Tensor     # (examples,)
+
+
+def digits(config: CriticalConfig) -> Digits:
+    data = load_mnist()
+    x = F.avg_pool2d(data.x_train[:config.examples].view(-1, 1, 28, 28), 28 // SIDE).flatten(1)
+    return Digits(x.double(), data.y_train[:config.examples])
+
+
+def shapes(config: CriticalConfig) -> list[tuple[int, ...]]:
+    h = config.hidden
+    return [(h, SIDE * SIDE), (h,), (10, h), (10,)]
+
+
+def logits(w: torch.Tensor, x: torch.Tensor, config: CriticalConfig) -> torch.Tensor:
+    """The network at flat weights w (..., P): tanh(x W1^T + b1) W2^T + b2, batched over w's leading dimensions."""
+    parts, i = [], 0
+    for shape in shapes(config):
+        n = torch.Size(shape).numel()
+        parts.append(w[..., i:i + n].reshape(*w.shape[:-1], *shape))
+        i += n
+    w1, b1, w2, b2 = parts
+    hidden = torch.tanh(torch.einsum("nd,...hd->...nh", x, w1) + b1[..., None, :])
+    return torch.einsum("...nh,...kh->...nk", hidden, w2) + b2[..., None, :]
+
+
+def runs(config: CriticalConfig) -> int:
+    return config.hidden + 1
+
+
+def unit_masks(config: CriticalConfig) -> torch.Tensor:
+    """(runs, P): run r keeps hidden units 0..r-1 (their input weights, bias and output weights), zeroes the rest."""
+    masks = []
+    for active in range(runs(config)):
+        parts = [torch.ones(s) for s in shapes(config)]
+        parts[0][active:], parts[1][active:], parts[2][:, active:] = 0, 0, 0
+        masks.append(torch.cat([p.flatten() for p in parts]))
+    return torch.stack(masks)
+
+
+def penalised_loss(config: CriticalConfig, data: Digits):
+    """w -> mean cross-entropy + weight_decay / 2 * |w|^2 on the digits, for one flat float64 weight vector."""
+    def loss(w: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits(w, data.x, config), data.y) + 0.5 * config.weight_decay * (w * w).sum()
+    return loss
+
+
+class CriticalSearch(nn.Module):
+    """The runs' weights (trained by the loop), the starts taken from them, and where Newton took each start."""
+
+    def __init__(self, config: CriticalConfig):
+        super().__init__()
+        size = sum(torch.Size(s).numel() for s in shapes(config))
+        self.register_buffer("masks", unit_masks(config))
+        self.weights = nn.Parameter(config.init_scale * torch.randn(runs(config), size) * self.masks)
+        # The runs' weights at every step are needed only until the starts are picked: not saved.
+        self.register_buffer("path", torch.zeros(config.steps + 1, runs(config), size), persistent=False)
+        self.register_buffer("path_loss", torch.zeros(config.steps + 1, runs(config)))   # penalised, per run
+        n = runs(config) * config.starts_per_run
+        self.register_buffer("starts", torch.zeros(n, size, dtype=torch.float64))
+        self.register_buffer("start_runs", torch.zeros(n, dtype=torch.long))
+        self.register_buffer("start_steps", torch.full((n,), -1, dtype=torch.long))    # -1: unused row
+        self.register_buffer("points", torch.zeros(n, size, dtype=torch.float64))
+        self.register_buffer("grad_norms", torch.full((n,), float("inf"), dtype=torch.float64))
+        self.register_buffer("iterations", torch.zeros(n, dtype=torch.long))
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+
+
+def train_step(model, data, config, generator):
+    dev = model.weights.device
+    out = logits(model.weights * model.masks, data.x.float().to(dev), config)     # (runs, n, 10)
+    losses = F.cross_entropy(out.flatten(0, 1), data.y.to(dev).repeat(runs(config)), reduction="none")
+    per_run = losses.view(runs(config), -1).mean(1)
+    with torch.no_grad():
+        step = int(model.updates)
+        model.path[step] = model.weights
+        model.path_loss[step] = per_run + 0.5 * config.weight_decay * (model.weights ** 2).sum(1)
+        model.updates += 1
+    return per_run.sum()        # each run's gradient is its own loss's
+
+
+def search(model, data, config, report) -> None:
+    """Pick the starts along each run, then take each to a critical point."""
+    loss = penalised_loss(config, data)
+    with torch.no_grad():
+        model.path[config.steps] = model.weights
+        model.path_loss[config.steps] = torch.stack([loss(w.double().cpu()) for w in model.weights]).float()
+    starts = []
+    for run in range(runs(config)):
+        curve = model.path_loss[:, run].cpu()
+        levels = torch.linspace(curve[0].item(), curve[-1].item(), config.starts_per_run + 1)[1:]
+        starts += [(run, step) for step in sorted({int((curve <= level).nonzero()[0]) for level in levels})]
+    g, h = grad(loss), hessian(loss)     # the search runs on the CPU in float64
+    for i, (run, step) in enumerate(starts):
+        model.starts[i] = model.path[step, run].double()
+        model.start_runs[i], model.start_steps[i] = run, step
+        # Searches aim three orders of magnitude below the tolerance, so that the kept points are clear of it.
+        found = critical.newton_search(g, h, model.starts[i].cpu(), config.newton_iterations, config.tolerance / 1000)
+        model.points[i], model.grad_norms[i], model.iterations[i] = found.weights, found.grad_norm, found.iterations
+        report(i + 1, len(starts), found.grad_norm)
+
+
+def evaluate(model, data, config, deps):
+    """Recompute |g|, loss, training error and the Hessian's spectrum at every search's end; keep the distinct ends
+    with |g| below the tolerance."""
+    loss = penalised_loss(config, data)
+    g, h = grad(loss), hessian(loss)
+    points = model.points.cpu()
+    used = (model.start_steps >= 0).nonzero().flatten().tolist()
+    found = [i for i in used if g(points[i]).norm().item() < config.tolerance]
+    kept = [found[j] for j in critical.distinct(points[found])]
+    rows = []
+    for i in kept:
+        w = points[i]
+        values = torch.linalg.eigvalsh(h(w))
+        error = (logits(w, data.x, config).argmax(-1) != data.y).double().mean().item()
+        rows.append({"row": i, "units_on": int(model.start_runs[i]), "start_step": int(model.start_steps[i]),
+                     "loss": round(loss(w).item(), 5), "error": round(error, 4),
+                     "index": round(critical.index(values), 5), "grad_norm": float(f"{g(w).norm().item():.3g}"),
+                     "lowest_eigenvalue": round(values[0].item(), 5), "top_eigenvalue": round(values[-1].item(), 4)})
+    rho = scipy.stats.spearmanr([r["index"] for r in rows], [r["error"] for r in rows]).statistic if len(rows) > 2 \
+        else float("nan")
+    return {"critical_points": len(rows), "searches": len(used), "converged": len(found),
+            "spearman_index_vs_error": round(float(rho), 4), "tolerance": config.tolerance,
+            "parameters": model.points.shape[1], "points": rows, "network": describe(config)}
+
+
+def describe(config: CriticalConfig) -> str:
+    size = sum(torch.Size(s).numel() for s in shapes(config))
+    return (f"{SIDE * SIDE}-{config.hidden}-10 tanh MLP ({size} weights) on {config.examples} training digits "
+            f"averaged to {SIDE} x {SIDE}, L2 penalty {config.weight_decay:g}")
+
+
+def claims(metrics: dict) -> list[Claim]:
+    rho = metrics["spearman_index_vs_error"]
+    return [Claim(page="loss-surface",
+                  claim="The more directions of negative curvature a critical point has, the higher its error",
+                  paper="Dauphin et al. 2014, Fig. 1: training error rises with the index on MNIST and CIFAR-10",
+                  ours=f"Spearman rho {rho:.2f} over {metrics['critical_points']} critical points "
+                       f"(|g| < {metrics['tolerance']:g})",
+                  holds=rho >= 0.5,
+                  setting=f"{metrics['network']}; Newton from {metrics['searches']} starts on gradient-descent runs")]
+
+
+register(ModelSpec(
+    name="critical",
+    title="Critical points of a small MLP (MNIST 7 x 7)",
+    page="loss-surface",
+    config_cls=CriticalConfig,
+    presets={
+        "tiny": CriticalConfig(hidden=3, examples=100, steps=200, starts_per_run=2, newton_iterations=15),
+        "cpu": CriticalConfig(),
+        "gpu": CriticalConfig(hidden=16, examples=2000, steps=10000, starts_per_run=10),
+    },
+    build=CriticalSearch,
+    data=digits,
+    train_step=train_step,
+    search=search,
+    evaluate=evaluate,
+    claims=claims,
+))
