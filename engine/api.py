@@ -40,7 +40,7 @@ def load(name: str, config) -> Loaded:
             raise CheckpointError("; ".join(errors))
         raise NotTrained(f"{name} ({registry.config_hash(name, config)}) is not trained yet")
     model = build_model(spec, spec.config_from_dict(ckpt.config))
-    model.load_state_dict({k: v.float() for k, v in store.load_state(ckpt).items()})
+    model.load_state_dict(store.load_state(ckpt))      # copied into the model's own dtypes
     model.eval()
     return Loaded(model.to(get_device()), ckpt, spec)
 

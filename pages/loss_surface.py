@@ -15,6 +15,7 @@ from engine.registry import get as get_spec
 PAGE = "loss"
 CUSTOM = "custom formula"
 GRID = 81
+PICKER_GRID = 41
 MAX_FRAMES = 40
 SADDLE = surfaces.SURFACES["saddle"]
 VIEWS = {"toy": "Optimizers on 2-D surfaces", "network": "A trained network's landscape",
@@ -84,6 +85,22 @@ def ending(path: dict) -> str:
     return "a saddle" if (lam < 0).any() and (lam > 0).any() else "a flat critical point"
 
 
+def take_clicked_start() -> None:
+    """A click on the start map moves the start there."""
+    clicked = st.session_state[key("picker")]["selection"]["start"]
+    if clicked:
+        st.session_state[key("x0")] = round(float(clicked[0]["x"]), 3)
+        st.session_state[key("y0")] = round(float(clicked[0]["y"]), 3)
+
+
+def start_picker(formula: str, start: tuple) -> None:
+    lim = view_limit(formula, start)
+    axis, _, z = surfaces.grid_values(surfaces.parse(formula), lim, PICKER_GRID)
+    st.altair_chart(charts.start_picker_chart(axis.numpy(), z.numpy(), start), key=key("picker"),
+                    on_select=take_clicked_start, selection_mode="start")
+    st.caption("Click the map to start the optimizers there (darker is lower).")
+
+
 def controls() -> tuple[str, tuple, list] | None:
     # The formula is the state (and goes in the link); the list shows which preset it is, if any.
     st.session_state[key("surface")] = next((n for n, p in surfaces.SURFACES.items()
@@ -92,7 +109,9 @@ def controls() -> tuple[str, tuple, list] | None:
     c1.selectbox("Surface", [*surfaces.SURFACES, CUSTOM], key=key("surface"), on_change=pick_surface)
     c2.text_input("f(x, y) =", key=key("formula"), max_chars=200,
                   help="Numbers, x, y, pi, e, + - * / ^ and sin, cos, tanh, exp, log, sqrt, abs.")
-    c3, c4, c5, c6, c7 = st.columns(5)
+    inputs, picker = st.columns([3, 2])
+    c3, c4, c5 = inputs.columns(3)
+    c6, c7 = inputs.columns(2)
     c3.number_input("Start x", -100.0, 100.0, step=0.1, key=key("x0"), format="%.3f")
     c4.number_input("Start y", -100.0, 100.0, step=0.1, key=key("y0"), format="%.3f")
     c5.number_input("Steps", 5, 200, key=key("steps"))
@@ -100,20 +119,23 @@ def controls() -> tuple[str, tuple, list] | None:
                     help="Step size of gradient descent, momentum (0.9) and Adam.")
     c7.number_input("Damping", 0.0, 100.0, step=0.5, key=key("damping"),
                     help="Damped Newton steps by -(H + damping I)^-1 g.")
-    chosen = st.multiselect("Optimizers", surfaces.OPTIMIZERS, default=list(surfaces.OPTIMIZERS), key=key("optimizers"))
+    chosen = inputs.multiselect("Optimizers", surfaces.OPTIMIZERS, default=list(surfaces.OPTIMIZERS), key=key("optimizers"))
     s = st.session_state
     name = s[key("surface")]
     if name in surfaces.SURFACES:
-        st.caption(surfaces.SURFACES[name].note)
+        inputs.caption(surfaces.SURFACES[name].note)
     try:
         surfaces.parse(s[key("formula")])
     except surfaces.FormulaError as e:
         st.error(f"This formula cannot be used: {e}.", icon=":material/error:")
         return None
+    start = (float(s[key("x0")]), float(s[key("y0")]))
+    with picker:
+        start_picker(s[key("formula")], start)
     if not chosen:
         st.info("Pick at least one optimizer.")
         return None
-    return s[key("formula")], (float(s[key("x0")]), float(s[key("y0")])), chosen
+    return s[key("formula")], start, chosen
 
 
 def summary(paths: dict) -> None:
@@ -150,9 +172,8 @@ def saddle_claims() -> dict:
     return surfaces.saddle_claims()
 
 
-def paper_vs_you() -> None:
+def paper_vs_you(claims: list) -> None:
     st.subheader("Paper vs. you")
-    claims = surfaces.saddle_claim_rows(saddle_claims())
     st.caption(f"Measured on {claims[0].setting}.")
     st.markdown(tables.markdown_table([{"claim (slides 35-38)": c.claim, "paper": c.paper, "here": c.ours,
                                         "holds": "yes" if c.holds else "no"} for c in claims]))
@@ -266,6 +287,18 @@ def point_spectrum(_model, _config, sha: str, row: int) -> np.ndarray:
     return torch.linalg.eigvalsh(torch.func.hessian(loss)(_model.points[row].cpu())).numpy()
 
 
+def idle_units_note(points: pd.DataFrame, config) -> str:
+    """What the idle units add to the index, read off the points."""
+    idle = points[points["units_on"] < config.hidden]
+    per_unit = sorted({round((r.negative - r.negative_in_sub_network) / (config.hidden - r.units_on), 2)
+                       for r in idle.itertuples()})
+    saddles = int((points["negative_in_sub_network"] > 0).sum())
+    note = (f"Each idle unit adds {' or '.join(f'{v:g}' for v in per_unit)} directions of negative curvature, so the "
+            f"points stand in columns by units switched on. " if per_unit else "")
+    return note + (f"{saddles} of the points are saddles of their own sub-network too, and sit right of their column."
+                   if saddles else "Every point is a minimum of its own sub-network.")
+
+
 def critical_view() -> None:
     config = get_spec("critical").config(resources.preset())
     loaded = mnist_model("critical", config, PAGE, "No critical points for this setting: compute them under 'Model'.")
@@ -277,39 +310,52 @@ def critical_view() -> None:
         st.warning(f"None of the {metrics['searches']} searches ended with |g| < {metrics['tolerance']:g}.")
         return
     st.markdown(
-        f"A {metrics['network']}. Gradient descent trains it with 0, 1, ..., {config.hidden} hidden units switched "
-        f"on (a smaller network's critical points are also the whole network's); {metrics['searches']} starts "
-        f"are taken along these runs. From each, damped Newton steps on the gradient, with the exact {metrics['parameters']} x {metrics['parameters']} "
-        f"Hessian, go to the nearest critical point, saddle or minimum. **{metrics['critical_points']} distinct "
-        f"critical points** have |gradient| < {metrics['tolerance']:g}; at each, the index is the share of the "
-        f"Hessian's eigenvalues that are negative.")
+        f"A {metrics['network']}. Gradient descent trains it from {config.seeds} seeds with 0, 1, ..., "
+        f"{config.hidden} hidden units switched on, the others' weights held at zero. A unit whose weights are all "
+        f"zero sends nothing and gets no gradient, so a critical point of the smaller network is a critical point of "
+        f"the whole one: a saddle there, since every idle unit could start to help. From {metrics['searches']} "
+        f"starts along these runs and at their ends, Newton steps with the exact Hessian go to the nearest critical "
+        f"point, saddle or minimum. **{metrics['critical_points']} distinct critical points** have |gradient| < "
+        f"{metrics['tolerance']:g}; at each, the index is the share of the whole network's "
+        f"{metrics['parameters']} Hessian eigenvalues that are negative.")
     st.altair_chart(charts.critical_points_chart(points), width="stretch")
     low = points[points["index"] <= points["index"].quantile(0.25)]
     st.caption(f"Spearman correlation between index and training error: **{metrics['spearman_index_vs_error']:.2f}** "
                f"(Dauphin et al. 2014 report error rising with the index). The quarter of points with the lowest "
                f"index (at most {low['index'].max():.3f}) have training error {low['error'].min():.1%} to "
-               f"{low['error'].max():.1%}; the rest reach {points['error'].max():.1%}.")
+               f"{low['error'].max():.1%}; the rest reach {points['error'].max():.1%}. {idle_units_note(points, config)}")
+    stalled = np.array(metrics["search_grad_norms"])
+    stalled = stalled[stalled >= metrics["tolerance"]]
+    if len(stalled):
+        st.caption(f"{len(stalled)} of {metrics['searches']} searches stalled with |gradient| between "
+                   f"{stalled.min():.1g} and {stalled.max():.1g}: a direction of almost zero curvature that the "
+                   f"gradient does not leave (a gradient-flat region, Frye et al. 2020). They are not counted.")
 
     st.subheader("One critical point's Hessian")
     order = points.sort_values(["index", "error"]).reset_index(drop=True)
     st.session_state[key("point")] = min(int(st.session_state[key("point")]), len(order) - 1)
-    pick = st.slider("Critical point, by index", 0, len(order) - 1, key=key("point"))
+    pick = st.slider("Critical point, by index", 0, len(order) - 1, key=key("point")) if len(order) > 1 else 0
     chosen = order.iloc[pick]
     values = point_spectrum(model, config, sha, int(chosen["row"]))
-    negative = int((values < critical.NEGATIVE).sum())
+    kind = "a minimum" if chosen["negative_in_sub_network"] == 0 else \
+        f"a saddle with {int(chosen['negative_in_sub_network'])} directions down"
     st.markdown(f"Training error **{chosen['error']:.1%}**, loss {chosen['loss']:.4f}, |gradient| "
-                f"{chosen['grad_norm']:.2g}: **{negative} of {len(values)}** eigenvalues are negative (index "
-                f"{chosen['index']:.4f}). Found from step {int(chosen['start_step'])} of the run with "
-                f"{int(chosen['units_on'])} hidden units on.")
+                f"{chosen['grad_norm']:.2g}: **{int(chosen['negative'])} of {len(values)}** eigenvalues are negative "
+                f"(index {chosen['index']:.4f}). It is {kind} of the network with {int(chosen['units_on'])} hidden "
+                f"units on, found from {'the end' if chosen['from'] == 'end' else 'step ' + str(int(chosen['start_step']))} "
+                f"of run {int(chosen['run'])}.")
     st.altair_chart(charts.spectrum_chart(values), width="stretch")
 
     st.subheader("The runs the starts came from")
-    curves = pd.DataFrame(model.path_loss.cpu().numpy(), columns=[f"{r} on" for r in range(config.hidden + 1)])
-    curves["step"] = np.arange(len(curves))
-    st.line_chart(curves.melt("step", var_name="hidden units", value_name="loss"), x="step", y="loss",
-                  color="hidden units", height=240)
-    st.caption("Full-batch gradient descent on the same penalised loss; the starts are where each run's loss first "
-               "falls below evenly spaced levels between its first and last value.")
+    on = critical_model.units_on(config).numpy()
+    losses = model.path_loss.cpu().numpy()
+    curves = pd.DataFrame({"step": np.tile(np.arange(len(losses)), len(on)), "run": np.repeat(np.arange(len(on)), len(losses)),
+                           "units on": np.repeat(on, len(losses)), "loss": losses.T.flatten()})
+    st.altair_chart(charts.runs_chart(curves[curves["step"] % 10 == 0]), width="stretch")
+    st.caption("Full-batch gradient descent on the same penalised loss, one line per run. The starts are where each "
+               "run's loss first falls below evenly spaced levels between its first and last value; each run's end "
+               "is taken down to its sub-network's minimum by L-BFGS before the Newton steps.")
+    paper_vs_you(critical_model.claims(metrics))
 
 
 def main() -> None:
@@ -342,7 +388,7 @@ def main() -> None:
                                     lambda: url_state.publish(PAGE, DEFAULTS))
     summary(paths)
     curves(paths)
-    paper_vs_you()
+    paper_vs_you(surfaces.saddle_claim_rows(saddle_claims()))
 
 
 main()

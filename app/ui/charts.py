@@ -166,14 +166,47 @@ def gan_frames(real: np.ndarray, trace: dict, box: float, indices: list[int], ar
     return frames
 
 
+def start_picker_chart(axis: np.ndarray, z: np.ndarray, start: tuple) -> alt.Chart:
+    """f on a grid as cells shaded by rank (any range of values reads alike), the start as a red cross; a click on a
+    cell selects its centre as the selection "start"."""
+    gy, gx = np.meshgrid(axis, axis, indexing="ij")
+    finite = np.isfinite(z)
+    rank = np.full(z.shape, np.nan)
+    rank[finite] = z[finite].argsort().argsort() / max(1, finite.sum() - 1)
+    half = float(axis[1] - axis[0]) / 2
+    frame = pd.DataFrame({"x": gx.ravel(), "y": gy.ravel(), "f": z.ravel(), "rank": rank.ravel()}).dropna()
+    frame = frame.assign(x0=frame.x - half, x1=frame.x + half, y0=frame.y - half, y1=frame.y + half)
+    pick = alt.selection_point(name="start", on="click", fields=["x", "y"], empty=False)
+    cells = alt.Chart(frame).mark_rect().encode(
+        x=alt.X("x0:Q", title="x", scale=alt.Scale(domain=[float(axis[0]) - half, float(axis[-1]) + half], nice=False)),
+        x2="x1", y=alt.Y("y0:Q", title="y", scale=alt.Scale(domain=[float(axis[0]) - half, float(axis[-1]) + half],
+                                                              nice=False)), y2="y1",
+        color=alt.Color("rank:Q", scale=alt.Scale(scheme="greys", reverse=True), legend=None),
+        tooltip=[alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f"),
+                 alt.Tooltip("f:Q", format=".4g")]).add_params(pick)
+    marker = alt.Chart(pd.DataFrame({"x": [start[0]], "y": [start[1]]})).mark_point(
+        shape="cross", size=160, color="#d62728", filled=True).encode(x="x:Q", y="y:Q")
+    return (cells + marker).properties(height=300)
+
+
 def critical_points_chart(points: pd.DataFrame) -> alt.Chart:
     """Training error against index, one dot per critical point, coloured by the hidden units its run had on."""
-    return alt.Chart(points).mark_circle(size=70, opacity=0.8).encode(
+    return alt.Chart(points).mark_point(size=70, opacity=0.8, filled=True).encode(
         x=alt.X("index:Q", title="index (share of negative Hessian eigenvalues)"),
         y=alt.Y("error:Q", title="training error", axis=alt.Axis(format="%")),
         color=alt.Color("units_on:O", title="hidden units on", scale=alt.Scale(scheme="viridis")),
-        tooltip=["units_on", "start_step", alt.Tooltip("error:Q", format=".1%"), alt.Tooltip("index:Q", format=".4f"),
+        shape=alt.Shape("from:N", title="search from", scale=alt.Scale(domain=["end", "along"],
+                                                                         range=["circle", "diamond"])),
+        tooltip=["units_on", "run", "from", "start_step", alt.Tooltip("error:Q", format=".1%"),
+                 alt.Tooltip("index:Q", format=".4f"), "negative", "negative_in_sub_network",
                  alt.Tooltip("loss:Q", format=".4f"), alt.Tooltip("grad_norm:Q", format=".2g")]).properties(height=320)
+
+
+def runs_chart(curves: pd.DataFrame) -> alt.Chart:
+    """Loss against step, one line per run, coloured by the hidden units it has on."""
+    return alt.Chart(curves).mark_line(opacity=0.6, strokeWidth=1).encode(
+        x=alt.X("step:Q"), y=alt.Y("loss:Q", title="penalised loss"), detail="run:N",
+        color=alt.Color("units on:O", scale=alt.Scale(scheme="viridis"))).properties(height=240)
 
 
 def spectrum_chart(values: np.ndarray) -> alt.Chart:

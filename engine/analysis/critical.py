@@ -10,6 +10,9 @@ the residual g, whose Jacobian is the Hessian H = Q diag(l) Q^T:
 a descent direction for |g|^2 whatever the signs of l. With mu -> 0 it is Newton's step; mu grows when a step fails
 to shrink |g| and shrinks when it succeeds. The index of a critical point is the share of negative eigenvalues of H
 there: 0 at a minimum, the fraction of directions that go down at a saddle.
+
+Searches can also run inside a sub-network (some weights held at zero, see `restricted`): where the held weights
+are a whole hidden unit's, the sub-network's critical points are critical points of the whole network.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,13 +57,40 @@ def newton_search(grad: Callable[[torch.Tensor], torch.Tensor], hessian: Callabl
     return Search(w, norm, done)
 
 
+def restricted(loss: Callable[[torch.Tensor], torch.Tensor], mask: torch.Tensor):
+    """(loss of the free weights v, embed: v -> the whole weight vector with the others at zero, the free indices)."""
+    free = mask.nonzero().flatten()
+
+    def embed(v: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(len(mask), dtype=v.dtype).index_put((free,), v)
+    return (lambda v: loss(embed(v))), embed, free
+
+
+def minimise(loss: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, iterations: int) -> torch.Tensor:
+    """L-BFGS with a strong-Wolfe line search from `start` down to the nearest minimum of `loss`."""
+    w = start.double().clone().requires_grad_()
+    optimizer = torch.optim.LBFGS([w], lr=1, max_iter=iterations, tolerance_grad=1e-10, tolerance_change=1e-15,
+                                  history_size=50, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        value = loss(w)
+        value.backward()
+        return value
+    with torch.enable_grad():
+        optimizer.step(closure)
+    return w.detach()
+
+
 def index(eigenvalues: torch.Tensor) -> float:
     """The share of negative eigenvalues: 0 at a minimum."""
     return (eigenvalues < NEGATIVE).double().mean().item()
 
 
 def distinct(points: torch.Tensor, relative: float = 1e-4) -> list[int]:
-    """Rows of (n, P) that are not copies of an earlier row (closer than `relative` times its norm)."""
+    """Rows of (n, P) that are not copies of an earlier row (closer than `relative` times its norm). Given rows of
+    (loss, Hessian eigenvalues...), it finds critical points that differ by more than the network's symmetries
+    (hidden units swapped, or a tanh unit's signs flipped, leave both unchanged)."""
     kept: list[int] = []
     for i, p in enumerate(points):
         if all((p - points[j]).norm() > relative * p.norm().clamp_min(1.0) for j in kept):

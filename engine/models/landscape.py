@@ -12,6 +12,7 @@ from torch import nn
 from engine.analysis import curvature, landscape, surfaces
 from engine.data.mnist import load_mnist
 from engine.models.common import model_device, sample_batch
+from engine import registry
 from engine.registry import Claim, ModelSpec, register
 
 
@@ -31,6 +32,7 @@ class LandscapeConfig:
     curvature_points: int = 6   # points along training where the Hessian spectrum is estimated
     lanczos_steps: int = 20
     lanczos_probes: int = 2
+    critical: str = "cpu"       # preset of the critical-point search whose counts are reported beside these
 
 
 ARCHS = {"mlp": "MLP", "cnn": "small convnet"}
@@ -103,7 +105,17 @@ def evaluate(model, data, config, deps):
             "interp_max_bump": round(landscape.max_bump(line), 4), "snapshots": len(path),
             "final_top_eigenvalue": along["top_eigenvalue"][-1], "final_negative_share": along["negative_share"][-1],
             "curvature_along_training": along, "final_spectrum": final, "test_images": len(data.x_test),
-            "network": describe(config), **surfaces.saddle_claims()}
+            "network": describe(config), **surfaces.saddle_claims(), **critical_scores(config.critical, deps["critical"])}
+
+
+def critical_scores(preset: str, critical_model) -> dict:
+    """The critical-point counts of the small network that the page shows beside this one."""
+    spec = registry.get("critical")
+    config = spec.config(preset)
+    metrics = spec.evaluate(critical_model, spec.data(config), config, {})
+    return {"critical_points": metrics["critical_points"],
+            "spearman_index_vs_error": metrics["spearman_index_vs_error"],
+            "critical_tolerance": metrics["tolerance"]}
 
 
 def describe(config: LandscapeConfig) -> str:
@@ -129,13 +141,15 @@ register(ModelSpec(
     config_cls=LandscapeConfig,
     presets={
         "tiny": LandscapeConfig(hidden=8, channels=2, steps=60, snapshots=6, eval_points=100, line_points=11, curvature_points=3,
-                                lanczos_steps=5, lanczos_probes=1),
+                                lanczos_steps=5, lanczos_probes=1, critical="tiny"),
         "cpu": LandscapeConfig(),
-        "gpu": LandscapeConfig(hidden=256, steps=20000, batch_size=128, snapshots=50, eval_points=5000),
+        "gpu": LandscapeConfig(hidden=256, steps=20000, batch_size=128, snapshots=50, eval_points=5000,
+                               critical="gpu"),
     },
     build=LandscapeNet,
     data=lambda config: load_mnist(),
     train_step=train_step,
+    requires=lambda config: {"critical": config.critical},
     evaluate=evaluate,
     claims=claims,
     variants=({"arch": "cnn"},),

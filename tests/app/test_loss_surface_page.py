@@ -77,3 +77,20 @@ def test_the_convnet_has_its_own_landscape():
     assert not at.exception
     assert "convnet with 5 x 5 convolutions" in texts(at.markdown)
     assert len(at.get("image")) == 2
+
+
+@pytest.mark.usefixtures("tiny_env")
+def test_the_critical_points_view_plots_error_against_index_and_one_spectrum():
+    at = run_page("pages/loss_surface.py", view="critical")
+    assert not at.exception
+    assert "distinct critical points" in texts(at.markdown)
+    assert "Spearman correlation between index and training error" in texts(at.caption)
+    assert len(at.get("vega_lite_chart")) == 3                      # the scatter, one spectrum, the runs
+    before = texts(at.markdown)
+    last = int(at.slider(key="loss:point").max)
+    assert last >= 1                                                # the tiny search keeps several points
+    at.slider(key="loss:point").set_value(last).run()
+    assert not at.exception and at.query_params["point"] == str(last)
+    assert texts(at.markdown) != before
+    assert "Paper vs. you" in [h.value for h in at.subheader]
+

@@ -12,15 +12,17 @@ import time
 from pathlib import Path
 
 import torch
+from torch.func import grad, hessian
 from playwright.async_api import async_playwright
 
 from app.ui import catalog
 from engine import api, jobs, registry
-from engine.analysis import landscape
+from engine.analysis import critical, landscape
 from engine.analysis.interpolation import interpolate
 from engine.data import grammar
 from engine.data.mnist import load_mnist
 from engine.device import configure_threads
+from engine.models import critical as critical_model
 from engine.models import seq2seq
 from engine.models.dae import LEVELS
 from engine.models.draw import replay_generation
@@ -193,6 +195,20 @@ def landscape_slice_seconds(res: int = 41) -> float:
     return time.perf_counter() - start
 
 
+def critical_search_seconds() -> float:
+    """Seconds to take one random start of the whole cpu-preset network to its critical point: L-BFGS, then
+    Newton steps with the exact Hessian (one of the searches the critical-point model runs)."""
+    config = registry.get("critical").config("cpu")
+    loss = critical_model.penalised_loss(config, critical_model.digits(config))
+    masks = critical_model.unit_masks(config)
+    sub_loss, _, free = critical.restricted(loss, masks[-1])
+    start_weights = 0.1 * torch.randn(len(free), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    start = time.perf_counter()
+    w = critical.minimise(sub_loss, start_weights, config.lbfgs_iterations)
+    critical.newton_search(grad(sub_loss), hessian(sub_loss), w, config.newton_iterations, config.tolerance / 1000)
+    return time.perf_counter() - start
+
+
 async def main() -> None:
     cache = tempfile.mkdtemp(prefix="bench-cache-")
     os.environ["PLAYGROUND_CACHE"] = cache
@@ -205,6 +221,10 @@ async def main() -> None:
             ("server: /draw script run (no browser)", f"{script_seconds('pages/draw.py'):.2f} s", ""),
             ("engine: 41 x 41 loss slice around the shipped MLP", f"{landscape_slice_seconds():.1f} s",
              "1,000 training digits"),
+            ("engine: one critical-point search (L-BFGS, then Newton with the exact Hessian)",
+             f"{critical_search_seconds():.1f} s", "490 weights, 500 digits; the shipped search of "
+             f"{critical_model.runs(registry.get('critical').config('cpu'))} runs took "
+             f"{api.locate('critical', registry.get('critical').config('cpu'))[0].train_seconds / 60:.1f} min"),
             ("server: /loss-surface script run (no browser)", f"{script_seconds('pages/loss_surface.py'):.2f} s", ""),
             ("engine: toy GAN training, cpu preset", f"{1 / step_seconds('gan2d', 500):.0f} steps/s",
              f"{registry.get('gan2d').config('cpu').steps} steps per run, worker threads"),

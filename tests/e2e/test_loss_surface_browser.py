@@ -48,3 +48,26 @@ def test_the_network_landscape_renders_and_a_new_slice_is_computed(server, page)
     assert "dir_seed=3" in page.url
     assert exceptions(page) == []
     screenshot(page, "loss-surface-network")
+
+
+def test_a_click_on_the_map_moves_the_start(server, page):
+    open_page(page, f"{server}/loss-surface")
+    start_x = page.get_by_role("spinbutton", name="Start x")
+    before, images = start_x.input_value(), image_sources(page)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    box = chart.bounding_box()
+    chart.click(position={"x": box["width"] * 0.35, "y": box["height"] * 0.3})
+    wait_ready(page)
+    assert start_x.input_value() != before
+    assert image_sources(page) != images                                # the race starts from the clicked point
+    assert re.search(r"x0=-?[0-9.]+", page.url) and "x0=1.5&" not in page.url + "&"
+    assert exceptions(page) == []
+    screenshot(page, "loss-surface-clicked-start")
+
+
+def test_the_critical_points_view_renders(server, page):
+    open_page(page, f"{server}/loss-surface?view=critical")
+    assert page.get_by_text("distinct critical points").count() == 1
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 3
+    assert exceptions(page) == []
+    screenshot(page, "loss-surface-critical")
