@@ -6,7 +6,7 @@ import torch
 
 from app.ui import charts, images, player, resources, tables, url_state
 from app.ui.model_panel import mnist_model
-from engine.analysis import critical, landscape, surfaces
+from engine.analysis import landscape, surfaces
 from engine.data.mnist import load_mnist
 from engine.models import critical as critical_model
 from engine.models.landscape import ARCHS
@@ -349,7 +349,8 @@ def critical_view() -> None:
     st.subheader("The runs the starts came from")
     on = critical_model.units_on(config).numpy()
     losses = model.path_loss.cpu().numpy()
-    curves = pd.DataFrame({"step": np.tile(np.arange(len(losses)), len(on)), "run": np.repeat(np.arange(len(on)), len(losses)),
+    curves = pd.DataFrame({"step": np.tile(np.arange(len(losses)), len(on)),
+                           "run": np.repeat(np.arange(len(on)), len(losses)),
                            "units on": np.repeat(on, len(losses)), "loss": losses.T.flatten()})
     st.altair_chart(charts.runs_chart(curves[curves["step"] % 10 == 0]), width="stretch")
     st.caption("Full-batch gradient descent on the same penalised loss, one line per run. The starts are where each "
@@ -362,7 +363,8 @@ def main() -> None:
     st.title("Loss-surface explorer")
     st.markdown("In high dimensions most critical points of a loss are saddles, not local minima, and Newton's "
                 "method walks straight into them (tutorial slides 35-38, Dauphin et al. 2014). Race six optimizers "
-                "from one start on a surface of your choice.")
+                "from one start on a surface of your choice, look at a trained network's landscape, or at the "
+                "critical points of a small one.")
     url_state.bind(PAGE, DEFAULTS, ALLOWED)
     view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get, required=True,
                                 label_visibility="collapsed")

@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine import registry
 from engine.analysis import curvature, landscape, surfaces
 from engine.data.mnist import load_mnist
 from engine.models.common import model_device, sample_batch
-from engine import registry
 from engine.registry import Claim, ModelSpec, register
 
 

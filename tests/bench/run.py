@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import torch
-from torch.func import grad, hessian
 from playwright.async_api import async_playwright
+from torch.func import grad, hessian
 
 from app.ui import catalog
 from engine import api, jobs, registry

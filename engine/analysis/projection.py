@@ -1,0 +1,85 @@
+"""2-D or 3-D pictures of high-dimensional points: PCA, t-SNE (van der Maaten & Hinton 2008) or UMAP (McInnes et
+al. 2018), all seeded, and kept on disk under the cache folder so a projection is computed once across sessions.
+
+The cosine is what the explorer's neighbours use, so rows are scaled to unit length first: t-SNE and UMAP then see
+the same neighbourhoods the table shows.
+"""
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from engine.store import cache_root
+
+METHODS = ("pca", "tsne", "umap")
+MAX_POINTS = 10_000
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    m = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.where(norms == 0, 1, norms)
+
+
+def pca(matrix: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """(coordinates (n, dims), share of the variance each axis explains)."""
+    centred = matrix - matrix.mean(0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    variance = s ** 2
+    return centred @ vt[:dims].T, variance[:dims] / variance.sum()
+
+
+def compute(matrix: np.ndarray, method: str, dims: int, seed: int = 0) -> np.ndarray:
+    """(n, dims) coordinates of the rows of `matrix` (at most MAX_POINTS of them)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown projection {method!r}; choose from {', '.join(METHODS)}")
+    if dims not in (2, 3):
+        raise ValueError("projections are 2-D or 3-D")
+    if not dims < len(matrix) <= MAX_POINTS:
+        raise ValueError(f"a projection takes between {dims + 1} and {MAX_POINTS:,} points, not {len(matrix):,}")
+    x = unit_rows(matrix)
+    if method == "pca":
+        return pca(x, dims)[0].astype(np.float32)
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = min(30.0, (len(x) - 1) / 3)
+        return TSNE(dims, perplexity=perplexity, init="pca", random_state=seed, metric="cosine").fit_transform(
+            x).astype(np.float32)
+    from umap import UMAP
+
+    neighbours = min(15, len(x) - 1)
+    return UMAP(n_components=dims, n_neighbors=neighbours, min_dist=0.1, metric="cosine", random_state=seed,
+                init="spectral" if len(x) > dims + 1 else "random").fit_transform(x).astype(np.float32)
+
+
+def key(matrix: np.ndarray, method: str, dims: int, seed: int) -> str:
+    digest = hashlib.sha256(np.ascontiguousarray(matrix, dtype=np.float32).tobytes())
+    digest.update(f"{method}:{dims}:{seed}:{matrix.shape}".encode())
+    return digest.hexdigest()[:20]
+
+
+def cached(matrix: np.ndarray, method: str, dims: int, seed: int = 0) -> np.ndarray:
+    """compute(), read from the cache folder when this exact projection was made before. A damaged file is
+    computed again and replaced."""
+    path = cache_root() / "projections" / f"{key(matrix, method, dims, seed)}.npy"
+    if path.exists():
+        try:
+            coords = np.load(path, allow_pickle=False)
+            if coords.shape == (len(matrix), dims) and np.isfinite(coords).all():
+                return coords
+        except (OSError, ValueError, EOFError):
+            pass
+    coords = compute(matrix, method, dims, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, coords, allow_pickle=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return coords

@@ -1,0 +1,347 @@
+"""Embedding explorer (slides 11-13, 24-26): word vectors projected, searched and put to the analogy test."""
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app.ui import resources, tables, url_state
+from app.ui.digit_input import mnist_available
+from app.ui.model_panel import model_panel
+from engine.analysis import projection, representations, vectors
+from engine.data import DataError
+from engine.data import vectors as sources
+from engine.data.mnist import load_mnist
+from engine.registry import get as get_spec
+
+PAGE = "emb"
+SOURCES = {"glove": "GloVe 6B, 50-d (50,000 words)", "minilm": "MiniLM-L6 input embeddings (whole-word tokens)",
+           "upload": "Your vectors (upload)", "mnist": "MNIST digits, layer by layer"}
+DIGITS = 2000           # held-out digits whose representations are shown
+PROJECTIONS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+POINTS = [500, 1000, 2000, 5000, 10000]
+DEFAULTS = {"source": "glove", "proj": "pca", "points": 2000, "layer": "classifier top hidden", "query": "frog",
+            "a": "man", "b": "king",
+            "c": "woman", "neg": "man, he, boy", "pos": "woman, she, girl",
+            "strip": "king, queen, actor, actress, doctor, nurse, father, mother, engineer, dancer"}
+ALLOWED = {"source": list(SOURCES), "proj": list(PROJECTIONS), "points": POINTS}
+MAX_TEXT = 300
+RESERVED = ("word", "x", "y", "role")
+NEIGHBOURS = 10
+# Pennington et al. 2014 (GloVe), Tables 2 and 3: 300-d vectors trained on the same 6B tokens.
+PAPER = {"analogy": "71.7% (semantic 77.4, syntactic 67.0), 300-d, Table 2", "wordsim": "0.658, 300-d, Table 3"}
+
+
+def key(name: str) -> str:
+    return f"{PAGE}:{name}"
+
+
+@st.cache_resource(show_spinner="Loading the vectors…")
+def shipped(source: str) -> tuple[sources.Vectors, vectors.Space]:
+    loaded = sources.glove() if source == "glove" else sources.minilm()
+    return loaded, vectors.Space.of(loaded.words, loaded.matrix)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading your vectors…")
+def uploaded(vector_bytes: bytes, metadata_bytes: bytes | None, name: str) -> tuple[sources.Vectors, vectors.Space]:
+    if name.endswith(".tsv"):
+        loaded = sources.read_projector(vector_bytes, metadata_bytes)
+    else:
+        loaded = sources.read_word_vectors(vector_bytes)
+    return loaded, vectors.Space.of(loaded.words, loaded.matrix)
+
+
+@st.cache_data(show_spinner="Running the analogy questions and WordSim-353…")
+def benchmarks(source: str) -> dict:
+    space = shipped(source)[1]
+    result = vectors.analogy_benchmark(space, vectors.read_questions(sources.analogy_questions()))
+    return {**result, **{f"wordsim_{k}": v for k, v in vectors.similarity_benchmark(space, sources.wordsim353()).items()}}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def project(_matrix: np.ndarray, token: str, method: str) -> np.ndarray:
+    """The projection of the shown points; `token` names them (source, count and the extra words)."""
+    with st.spinner(f"{PROJECTIONS[method]} of {len(_matrix):,} points…"):
+        return projection.cached(_matrix, method, 2)
+
+
+def pick_source(source: str) -> tuple[sources.Vectors, vectors.Space] | None:
+    if source != "upload":
+        return shipped(source)
+    st.markdown("Upload the Embedding Projector's **vectors.tsv** (one tab-separated row of numbers per point) with "
+                "an optional **metadata.tsv** (one label per row, or a header row and columns), or one word2vec / "
+                "GloVe text file (**.txt** or **.vec**: a word and its numbers per line).")
+    left, right = st.columns(2)
+    vec = left.file_uploader("Vectors", type=["tsv", "txt", "vec"], key=key("vectors_file"))
+    meta = right.file_uploader("Metadata (for vectors.tsv)", type=["tsv"], key=key("metadata_file"))
+    if vec is None:
+        st.info("No vectors uploaded yet.")
+        return None
+    try:
+        return uploaded(vec.getvalue(), meta.getvalue() if meta else None, vec.name.lower())
+    except DataError as e:
+        st.error(f"These files cannot be used: {e}", icon=":material/error:")
+        return None
+
+
+def words_in(text: str, space: vectors.Space) -> tuple[list[str], list[str]]:
+    """(known words, unknown words) of a comma-separated list."""
+    words = [w.strip() for w in text[:MAX_TEXT].split(",") if w.strip()]
+    return [w for w in words if w in space.index], [w for w in words if w not in space.index]
+
+
+def unknown_note(unknown: list[str]) -> None:
+    if unknown:
+        st.warning("Not in this vocabulary: " + ", ".join(f"`{w[:40]}`" for w in unknown), icon=":material/help:")
+
+
+# ---------------------------------------------------------------- views
+
+def projection_view(loaded: sources.Vectors, space: vectors.Space, marks: dict[str, str],
+                    ends: tuple | None) -> pd.DataFrame:
+    c1, c2, c3 = st.columns([2, 2, 3])
+    method = c1.segmented_control("Projection", list(PROJECTIONS), key=key("proj"), format_func=PROJECTIONS.get,
+                                  required=True)
+    count = min(int(c2.select_slider("Points", POINTS, key=key("points"))), len(space))
+    shown = list(range(count)) + sorted({space.index[w] for w in marks} - set(range(count)))
+    # The metadata's columns beside the page's own (a column named like one of them gets a suffix).
+    meta = loaded.metadata.iloc[shown, 1:].reset_index(drop=True)
+    meta.columns = [f"{c} (metadata)" if c in RESERVED else str(c) for c in meta.columns]
+    colour = c3.selectbox("Colour by", ["nothing", *meta.columns], key=key("colour"))
+    coords = project(space.unit[shown], f"{st.session_state[key('source')]}:{count}:{shown[count:]}", method)
+    frame = meta.copy()
+    frame.insert(0, "word", [space.words[i] for i in shown])
+    frame["x"], frame["y"] = coords[:, 0], coords[:, 1]
+    frame["role"] = frame["word"].map(marks).fillna("")
+    st.altair_chart(scatter(frame, colour, ends), width="stretch")
+    st.caption(f"{PROJECTIONS[method]} of the first {count:,} points (cosine: rows scaled to length 1), plus the words "
+               f"you asked about. Scroll to zoom, drag to pan, hover for the word.")
+    return frame
+
+
+def scatter(frame: pd.DataFrame, colour: str, ends: tuple | None) -> alt.LayerChart:
+    base = alt.Chart(frame)
+    tooltip = [c for c in frame.columns if c not in ("x", "y", "role")]
+    dots = base.mark_circle(size=14, opacity=0.5).encode(
+        x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None), tooltip=tooltip,
+        color=alt.value("#6b7a8f") if colour == "nothing" else alt.Color(f"{colour}:N", legend=alt.Legend(
+            columns=2, symbolLimit=20)))
+    marked = frame[frame["role"] != ""]
+    roles = alt.Scale(domain=["query", "neighbour", "analogy", "answer"],
+                      range=["#d62728", "#ff7f0e", "#1f5fa8", "#2ca02c"])
+    highlighted = alt.Chart(marked).mark_circle(size=80).encode(x="x:Q", y="y:Q", tooltip=["word", "role"],
+                                                                 color=alt.Color("role:N", scale=roles))
+    labels = alt.Chart(marked).mark_text(align="left", dx=6, dy=-6, fontSize=12).encode(x="x:Q", y="y:Q",
+                                                                                         text="word")
+    layers = [dots.interactive(), highlighted, labels]
+    if ends:
+        layers.insert(1, parallelogram(marked, ends))
+    return alt.layer(*layers).properties(height=560)
+
+
+def parallelogram(marked: pd.DataFrame, ends: tuple) -> alt.Chart:
+    """The analogy's four points joined: a - b and c - answer solid, a - c and b - answer dashed."""
+    at = {r.word: (r.x, r.y) for r in marked.itertuples()}
+    a, b, c, d = ends
+    rows = []
+    for n, (p, q, kind) in enumerate([(a, b, "offset"), (c, d, "offset"), (a, c, "side"), (b, d, "side")]):
+        rows += [{"edge": n, "kind": kind, "x": at[p][0], "y": at[p][1]},
+                 {"edge": n, "kind": kind, "x": at[q][0], "y": at[q][1]}]
+    return alt.Chart(pd.DataFrame(rows)).mark_line(color="#1f5fa8").encode(
+        x="x:Q", y="y:Q", detail="edge:N",
+        strokeDash=alt.StrokeDash("kind:N", scale=alt.Scale(domain=["offset", "side"], range=[[1, 0], [4, 4]]),
+                                  legend=None))
+
+
+def neighbours_view(space: vectors.Space, marks: dict[str, str]) -> None:
+    query = st.text_input("Search a word", key=key("query"), max_chars=60).strip()
+    if not query:
+        return
+    if query not in space.index:
+        unknown_note([query])
+        return
+    found = vectors.neighbours(space, query, NEIGHBOURS)
+    marks[query] = "query"
+    for w, _ in found:
+        marks.setdefault(w, "neighbour")
+    st.markdown(tables.markdown_table([{"neighbour of " + query: w, "cosine": f"{c:.3f}"} for w, c in found]))
+
+
+def analogy_view(space: vectors.Space, marks: dict[str, str]) -> tuple | None:
+    """The analogy form and its answers; returns (a, b, c, answer) when there is one."""
+    st.markdown("**a is to b as c is to ?**: the words nearest to b - a + c (the three left out), among the 30,000 "
+                "most frequent words for the shipped vectors.")
+    c1, c2, c3 = st.columns(3)
+    words = [c.text_input(label, key=key(name), max_chars=60).strip()
+             for c, label, name in [(c1, "a", "a"), (c2, "b", "b"), (c3, "c", "c")]]
+    if not all(words):
+        return None
+    unknown = space.missing(words)
+    if unknown:
+        unknown_note(unknown)
+        return None
+    limit = 30000 if st.session_state[key("source")] != "upload" else None
+    answers = vectors.analogy(space, *words, k=5, limit=limit)
+    if not answers:
+        st.info("No other words to answer with.")
+        return None
+    a, b, c = words
+    st.markdown(f"{a} : {b} = {c} : **{answers[0][0]}**")
+    st.markdown(tables.markdown_table([{"answer": w, "cosine to b - a + c": f"{s:.3f}"} for w, s in answers]))
+    for w in words:
+        marks[w] = "analogy"
+    marks[answers[0][0]] = "answer"
+    return a, b, c, answers[0][0]
+
+
+def direction_view(space: vectors.Space) -> None:
+    st.markdown("**Directions are attributes** (slide 25): the axis from one set of words to another, and where "
+                "other words fall along it.")
+    c1, c2 = st.columns(2)
+    negative, unknown_neg = words_in(c1.text_input("From", key=key("neg"), max_chars=MAX_TEXT), space)
+    positive, unknown_pos = words_in(c2.text_input("To", key=key("pos"), max_chars=MAX_TEXT), space)
+    placed, unknown_strip = words_in(st.text_input("Words to place", key=key("strip"), max_chars=MAX_TEXT), space)
+    unknown_note(unknown_neg + unknown_pos + unknown_strip)
+    if not (negative and positive and placed):
+        st.info("Give at least one known word in each box.")
+        return
+    try:
+        axis = vectors.direction(space, negative, positive)
+    except ValueError as e:
+        st.warning(str(e).capitalize() + ".")
+        return
+    strip = pd.DataFrame(vectors.along(space, axis, placed), columns=["word", "position"])
+    strip["lane"] = np.arange(len(strip)) % 3
+    chart = alt.Chart(strip).encode(x=alt.X("position:Q", title=f"{', '.join(negative)}  →  {', '.join(positive)}"),
+                                    y=alt.Y("lane:O", axis=None))
+    st.altair_chart((chart.mark_tick(thickness=2, size=18) + chart.mark_text(dy=-14).encode(text="word"))
+                    .properties(height=160), width="stretch")
+
+
+def benchmark_view() -> None:
+    st.subheader("Benchmarks: analogies and word similarity")
+    rows, sections = [], []
+    for source in ("glove", "minilm"):
+        result = benchmarks(source)
+        rows.append({"vectors": SOURCES[source], "analogy accuracy": f"{result['analogy_accuracy']:.1%}",
+                     "questions covered": f"{result['analogy_coverage']:.0%}",
+                     "WordSim-353 Spearman": f"{result['wordsim_spearman']:.3f}",
+                     "pairs covered": f"{result['wordsim_pairs_covered']}/{result['wordsim_pairs']}"})
+        sections += [{"vectors": source, "section": name, "accuracy": r["accuracy"], "covered": r["covered"]}
+                     for name, r in result["by_section"].items() if r["covered"]]
+    st.markdown(tables.markdown_table(rows))
+    st.caption("Mikolov et al. 2013's 19,544 analogy questions (a question counts when its four words are among the "
+               "30,000 most frequent; right when the nearest word to b - a + c is d), and WordSim-353's human "
+               "similarity scores against the cosine.")
+    chart = alt.Chart(pd.DataFrame(sections)).mark_bar().encode(
+        y=alt.Y("section:N", sort=None, title=None), x=alt.X("accuracy:Q", axis=alt.Axis(format="%")),
+        color=alt.Color("vectors:N", title="vectors"), yOffset="vectors:N",
+        tooltip=["vectors", "section", alt.Tooltip("accuracy:Q", format=".1%"), "covered"])
+    st.altair_chart(chart.properties(height=420), width="stretch")
+    glove = benchmarks("glove")
+    st.subheader("Paper vs. you")
+    st.markdown(tables.markdown_table([
+        {"measure": "analogy accuracy", "GloVe paper": PAPER["analogy"],
+         "here (GloVe 50-d, 30,000 words)": f"{glove['analogy_accuracy']:.1%}"},
+        {"measure": "WordSim-353 Spearman", "GloVe paper": PAPER["wordsim"],
+         "here (GloVe 50-d, 30,000 words)": f"{glove['wordsim_spearman']:.3f}"}]))
+    st.caption("The paper's vectors have 300 dimensions; these have 50, and the paper's Figure 2 shows accuracy "
+               "falling with fewer dimensions.")
+
+
+def exports(frame: pd.DataFrame, space: vectors.Space, loaded: sources.Vectors) -> None:
+    left, mid, right = st.columns(3)
+    left.download_button("Coordinates (CSV)", frame.drop(columns=["role"]).to_csv(index=False).encode(),
+                         file_name="projection.csv", mime="text/csv", icon=":material/download:", on_click="ignore")
+    rows = [space.index[w] for w in frame["word"]]
+    selection = sources.Vectors([loaded.words[i] for i in rows], np.asarray(loaded.matrix[rows], dtype=np.float32),
+                                loaded.metadata.iloc[rows].reset_index(drop=True))
+    vec, meta = sources.to_projector(selection)
+    mid.download_button("Shown points: vectors.tsv", vec, file_name="vectors.tsv", mime="text/tab-separated-values",
+                        icon=":material/download:", on_click="ignore")
+    right.download_button("Shown points: metadata.tsv", meta, file_name="metadata.tsv",
+                          mime="text/tab-separated-values", icon=":material/download:", on_click="ignore")
+
+
+# ---------------------------------------------------------------- MNIST representations
+
+@st.cache_data(max_entries=4, show_spinner="Computing every layer for the held-out digits…")
+def layers(_classifier, _dae, shas: tuple) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, float]]:
+    """(layer -> matrix, labels, layer -> 5-NN accuracy) for the first DIGITS held-out digits."""
+    data = load_mnist()
+    x, y = data.x_test[:DIGITS], data.y_test[:DIGITS].numpy()
+    by_layer = representations.digit_layers(_classifier, _dae, x)
+    return by_layer, y, {name: representations.knn_accuracy(m, y) for name, m in by_layer.items()}
+
+
+def mnist_view() -> None:
+    preset = resources.preset()
+    with st.expander("Models", expanded=False):
+        classifier = model_panel("mnist_classifier", get_spec("mnist_classifier").config(preset), PAGE)
+        dae = model_panel("dae", get_spec("dae").config(preset), PAGE)
+    if not mnist_available():
+        return
+    if classifier is None or dae is None:
+        st.warning("The classifier and the autoencoder are both needed: train them under 'Models'.")
+        return
+    by_layer, labels, accuracy = layers(classifier.model, dae.model, (classifier.checkpoint.sha256,
+                                                                       dae.checkpoint.sha256))
+    st.markdown(f"The same {len(labels):,} held-out digits, as seen by each layer of the classifier (trained with "
+                f"the labels) and of the denoising autoencoder (trained without them). Slide 12: deeper layers give "
+                f"more abstract codes, in which the classes come apart.")
+    table = pd.DataFrame({"layer": list(accuracy), "width": [by_layer[n].shape[1] for n in accuracy],
+                          "5-NN accuracy": list(accuracy.values())})
+    bars = alt.Chart(table).encode(
+        y=alt.Y("layer:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)),
+        x=alt.X("5-NN accuracy:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=["layer", "width", alt.Tooltip("5-NN accuracy:Q", format=".1%")])
+    st.altair_chart((bars.mark_bar() + bars.mark_text(align="left", dx=4).encode(
+        text=alt.Text("5-NN accuracy:Q", format=".1%"))).properties(height=28 * len(table)), width="stretch")
+    st.caption("Leave-one-out accuracy of the 5 nearest other digits by cosine: how well a layer's neighbourhoods "
+               "keep to one class.")
+    c1, c2 = st.columns([3, 2])
+    layer = c1.selectbox("Layer", list(by_layer), key=key("layer"))
+    method = c2.segmented_control("Projection", list(PROJECTIONS), key=key("proj"), format_func=PROJECTIONS.get,
+                                  required=True)
+    coords = project(by_layer[layer], f"mnist:{layer}:{classifier.checkpoint.sha256}:{dae.checkpoint.sha256}", method)
+    frame = pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "digit": labels.astype(str),
+                          "test index": np.arange(len(labels))})
+    st.altair_chart(alt.Chart(frame).mark_circle(size=16, opacity=0.7).encode(
+        x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None), tooltip=["digit", "test index"],
+        color=alt.Color("digit:N", scale=alt.Scale(scheme="category10"))).interactive().properties(height=520),
+        width="stretch")
+    st.caption(f"{PROJECTIONS[method]} of the layer '{layer}' ({by_layer[layer].shape[1]} numbers per digit), "
+               f"coloured by the true class; its 5-NN accuracy is {accuracy[layer]:.1%}.")
+
+
+def main() -> None:
+    st.title("Embedding explorer")
+    st.markdown("Words as points in a space where nearness means similar use (tutorial slides 11-13 and 24-26; "
+                "Bengio et al. 2003, Mikolov et al. 2013). Search a word, solve an analogy, follow a direction, and "
+                "see how well each set of vectors does on the standard tests.")
+    url_state.bind(PAGE, DEFAULTS, ALLOWED)
+    source = st.segmented_control("Vectors", list(SOURCES), key=key("source"), format_func=SOURCES.get,
+                                  required=True)
+    if source == "mnist":
+        mnist_view()
+        url_state.publish(PAGE, DEFAULTS)
+        return
+    picked = pick_source(source)
+    if picked is None:
+        url_state.publish(PAGE, DEFAULTS)
+        return
+    loaded, space = picked
+    marks: dict[str, str] = {}
+    left, right = st.columns(2)
+    with left:
+        neighbours_view(space, marks)
+    with right:
+        ends = analogy_view(space, marks)
+    frame = projection_view(loaded, space, marks, ends)
+    exports(frame, space, loaded)
+    direction_view(space)
+    if st.session_state[key("source")] != "upload":
+        benchmark_view()
+    url_state.publish(PAGE, DEFAULTS)
+
+
+main()

@@ -1,0 +1,76 @@
+"""The embedding explorer through Streamlit's AppTest, on the vectors shipped inside the installed packages."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.helpers import run_page, texts
+
+
+def test_neighbours_analogy_direction_and_benchmarks_on_glove():
+    at = run_page("pages/embeddings.py")
+    assert not at.exception
+    text = texts(at.markdown)
+    assert "| snake | 0.845 |" in text                            # frog's nearest word
+    assert "man : king = woman : **queen**" in text
+    assert "| GloVe 6B, 50-d (50,000 words) | 49.6% | 78% | 0.520 | 349/353 |" in text
+    assert len(at.get("vega_lite_chart")) == 3                    # projection, direction strip, sections
+
+
+def test_the_link_carries_the_view_and_unknown_words_are_named():
+    at = run_page("pages/embeddings.py", source="minilm", query="zzzqx", a="paris", b="france", c="tokyo")
+    assert not at.exception
+    assert "japan" in texts(at.markdown).split("tokyo : **")[1][:10]
+    assert "zzzqx" in texts(at.warning)
+    at.text_input(key="emb:query").set_value("river").run()
+    assert at.query_params["query"] == "river" and at.query_params["source"] == "minilm"
+
+
+def upload_page(vectors: bytes, name: str, metadata: bytes | None = None) -> AppTest:
+    """The page with files already uploaded (AppTest cannot drive the uploader, so the page's reader is called
+    the way the uploader would call it)."""
+    at = AppTest.from_function(_uploaded_page, args=(vectors, name, metadata), default_timeout=120)
+    return at.run()
+
+
+def _uploaded_page(vectors: bytes, name: str, metadata: bytes | None) -> None:
+    import runpy
+    from unittest import mock
+
+    import streamlit as st
+
+    from engine.store import REPO_ROOT
+
+    class File:
+        def __init__(self, data: bytes, filename: str):
+            self.data, self.name = data, filename
+
+        def getvalue(self) -> bytes:
+            return self.data
+
+    files = iter([File(vectors, name), File(metadata, "metadata.tsv") if metadata else None])
+    st.query_params["source"] = "upload"
+    with mock.patch.object(st.delta_generator.DeltaGenerator, "file_uploader", lambda *a, **k: next(files)):
+        runpy.run_path(str(REPO_ROOT / "pages" / "embeddings.py"))
+
+
+def test_an_uploaded_projector_pair_is_explored():
+    rows = "\n".join(f"{i}\t{i % 3}\t{(i * 7) % 5}" for i in range(1, 41)).encode()
+    labels = ("word\tgroup\n" + "\n".join(f"w{i}\tg{i % 3}" for i in range(1, 41))).encode()
+    at = upload_page(rows, "vectors.tsv", labels)
+    assert not at.exception and not at.error
+    assert "neighbour of" not in texts(at.markdown)               # the default query is not in these labels
+    assert "frog" in texts(at.warning)
+
+
+def test_a_malformed_upload_gets_a_message_not_a_traceback():
+    at = upload_page(b"king 1 2\nking 3 4\n", "vectors.txt")
+    assert not at.exception
+    assert "gives 'king' twice" in texts(at.error)
+
+
+@pytest.mark.usefixtures("tiny_env")
+def test_mnist_layers_are_scored_and_projected():
+    at = run_page("pages/embeddings.py", source="mnist", layer="autoencoder code")
+    assert not at.exception
+    assert at.selectbox(key="emb:layer").value == "autoencoder code"
+    assert len(at.get("vega_lite_chart")) == 2                    # the accuracy by layer, the projection
+    assert "5-NN accuracy is" in texts(at.caption)
