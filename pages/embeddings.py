@@ -8,22 +8,32 @@ from app.ui import resources, tables, url_state
 from app.ui.digit_input import mnist_available
 from app.ui.model_panel import model_panel
 from engine.analysis import projection, representations, vectors
-from engine.data import DataError
+from engine.data import DataError, grammar
 from engine.data import vectors as sources
 from engine.data.mnist import load_mnist
+from engine.models import embeddings
 from engine.registry import get as get_spec
 
 PAGE = "emb"
 SOURCES = {"glove": "GloVe 6B, 50-d (50,000 words)", "minilm": "MiniLM-L6 input embeddings (whole-word tokens)",
-           "upload": "Your vectors (upload)", "mnist": "MNIST digits, layer by layer"}
-DIGITS = 2000           # held-out digits whose representations are shown
+           "trained": "Trained here", "upload": "Your vectors (upload)", "mnist": "MNIST digits, layer by layer"}
+DIGITS = embeddings.LAYER_DIGITS        # held-out digits whose representations are shown (as `engine eval` scores)
 PROJECTIONS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 POINTS = [500, 1000, 2000, 5000, 10000]
-DEFAULTS = {"source": "glove", "proj": "pca", "points": 2000, "layer": "classifier top hidden", "query": "frog",
+DEFAULTS = {"source": "glove", "corpus": "grammar", "method": "sg", "proj": "pca", "points": 2000,
+            "layer": "classifier top hidden", "query": "frog",
             "a": "man", "b": "king",
             "c": "woman", "neg": "man, he, boy", "pos": "woman, she, girl",
             "strip": "king, queen, actor, actress, doctor, nurse, father, mother, engineer, dancer"}
-ALLOWED = {"source": list(SOURCES), "proj": list(PROJECTIONS), "points": POINTS}
+ALLOWED = {"source": list(SOURCES), "corpus": list(embeddings.CORPORA), "method": list(embeddings.METHODS),
+           "proj": list(PROJECTIONS), "points": POINTS}
+SHORT_METHODS = {"nplm": "neural LM", "sg": "skip-gram", "cbow": "CBOW"}
+CORPUS_NOTES = {
+    "grammar": "The English side of the seeded grammar the attention page translates: the words' classes are known "
+               "(colour this view by class), so how well the neighbourhoods keep to a class can be measured.",
+    "lee": "The Lee corpus (300 news articles that ship in gensim's test data): about 58,000 words, a thousandth "
+           "of a day of Wikipedia. Enough for some topical neighbours of common words; far too little for "
+           "analogies or for rare words, whose vectors barely move from their random start."}
 MAX_TEXT = 300
 RESERVED = ("word", "x", "y", "role")
 NEIGHBOURS = 10
@@ -64,7 +74,45 @@ def project(_matrix: np.ndarray, token: str, method: str) -> np.ndarray:
         return projection.cached(_matrix, method, 2)
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def trained_vectors(_model, sha: str, corpus: str, method: str, _config) -> tuple[sources.Vectors, vectors.Space]:
+    vocab = embeddings.corpora(_config)[corpus].vocab[2:]
+    matrix = _model.table(corpus, method)[2:]
+    columns = {"label": vocab, "frequency rank": np.arange(1, len(vocab) + 1)}
+    if corpus == "grammar":
+        classes = grammar.word_classes()
+        columns["class"] = [classes.get(w, "other") for w in vocab]
+    loaded = sources.Vectors(vocab, matrix, pd.DataFrame(columns))
+    return loaded, vectors.Space.of(vocab, matrix)
+
+
+def pick_trained() -> tuple[sources.Vectors, vectors.Space] | None:
+    config = get_spec("embeddings").config(resources.preset())
+    with st.expander("Model", expanded=False):
+        loaded = model_panel("embeddings", config, PAGE)
+    c1, c2 = st.columns(2)
+    corpus = c1.segmented_control("Corpus", list(embeddings.CORPORA), key=key("corpus"),
+                                  format_func=embeddings.CORPUS_NAMES.get, required=True)
+    method = c2.segmented_control("Method", list(embeddings.METHODS), key=key("method"),
+                                  format_func=SHORT_METHODS.get, required=True,
+                                  help="; ".join(embeddings.METHOD_NAMES.values()))
+    st.caption(CORPUS_NOTES[corpus])
+    if loaded is None:
+        st.warning("No vectors trained yet: train them under 'Model'.")
+        return None
+    scores = loaded.checkpoint.metrics["sources"][f"{method}_{corpus}"]
+    line = (f"Vocabulary {scores['vocabulary']:,} words; analogy questions covered {scores['analogy_coverage']:.1%}, "
+            f"answered right {scores['analogy_accuracy']:.1%}; WordSim-353 pairs covered {scores['wordsim353_pairs']}")
+    if "class_knn_purity" in scores:
+        line += (f"; **5-NN class purity {scores['class_knn_purity']:.0%}** (classes shuffled: "
+                 f"{loaded.checkpoint.metrics['class_knn_purity_shuffled']:.0%})")
+    st.markdown(line + ".")
+    return trained_vectors(loaded.model, loaded.checkpoint.sha256, corpus, method, config)
+
+
 def pick_source(source: str) -> tuple[sources.Vectors, vectors.Space] | None:
+    if source == "trained":
+        return pick_trained()
     if source != "upload":
         return shipped(source)
     st.markdown("Upload the Embedding Projector's **vectors.tsv** (one tab-separated row of numbers per point) with "
@@ -179,7 +227,7 @@ def analogy_view(space: vectors.Space, marks: dict[str, str]) -> tuple | None:
     if unknown:
         unknown_note(unknown)
         return None
-    limit = 30000 if st.session_state[key("source")] != "upload" else None
+    limit = 30000 if st.session_state[key("source")] in ("glove", "minilm") else None
     answers = vectors.analogy(space, *words, k=5, limit=limit)
     if not answers:
         st.info("No other words to answer with.")
@@ -339,7 +387,7 @@ def main() -> None:
     frame = projection_view(loaded, space, marks, ends)
     exports(frame, space, loaded)
     direction_view(space)
-    if st.session_state[key("source")] != "upload":
+    if st.session_state[key("source")] in ("glove", "minilm"):
         benchmark_view()
     url_state.publish(PAGE, DEFAULTS)
 

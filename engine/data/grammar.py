@@ -1176,3 +1176,33 @@ def read_english(text: str) -> tuple[tuple[str, ...], list[str]]:
 def suggest(word: str, k: int = 3) -> list[str]:
     """Up to k known English words spelled like `word`, closest first."""
     return difflib.get_close_matches(word.lower(), english_vocab(), n=k, cutoff=0.6)
+
+
+_KIND_NAMES = {"P": "person", "A": "animal", "T": "thing", "L": "place", "F": "food"}
+_COLOURS = frozenset("red blue green yellow black white grey brown pink orange purple".split())
+
+
+@functools.cache
+def word_classes() -> dict[str, str]:
+    """The class of each one-word English entry whose class is unambiguous: nouns by kind and number, colour and
+    other adjectives, verbs by form, numbers, names, adverbs. Words the grammar uses in two classes are left out."""
+    labels: dict[str, set[str]] = {}
+
+    def add(word: str, label: str) -> None:
+        if " " not in word:
+            labels.setdefault(word, set()).add(label)
+    for n in _NOUNS:
+        add(n.en[0], f"noun: {_KIND_NAMES[n.kind]}")
+        add(n.en[1], f"noun: {_KIND_NAMES[n.kind]}, plural")
+    for a in _ADJECTIVES:
+        add(a.en, "adjective: colour" if a.en in _COLOURS else "adjective")
+    for v in _VERBS:
+        for form, label in zip(v.en, ("verb: -s", "verb: base", "verb: past", "verb: -ing")):
+            add(form, label)
+    for w in _NUMBERS_EN:
+        add(w, "number")
+    for p in _NAMES:
+        add(p.en, "name")
+    for p in (*_MANNERS, *_PRE_ADVERBS):
+        add(" ".join(p.en), "adverb")
+    return {w: next(iter(s)) for w, s in sorted(labels.items()) if len(s) == 1}

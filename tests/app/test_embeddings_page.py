@@ -74,3 +74,16 @@ def test_mnist_layers_are_scored_and_projected():
     assert at.selectbox(key="emb:layer").value == "autoencoder code"
     assert len(at.get("vega_lite_chart")) == 2                    # the accuracy by layer, the projection
     assert "5-NN accuracy is" in texts(at.caption)
+
+
+@pytest.mark.usefixtures("tiny_env")
+def test_vectors_trained_here_show_their_scores_and_classes():
+    at = run_page("pages/embeddings.py", source="trained", corpus="grammar", method="nplm", query="cat",
+                  a="cat", b="cats", c="dog")
+    assert not at.exception
+    assert "5-NN class purity" in texts(at.markdown)
+    assert "class" in at.selectbox(key="emb:colour").options
+    assert "| neighbour of cat |" in texts(at.markdown)
+    at.segmented_control(key="emb:corpus").set_value("lee").run()
+    assert not at.exception and at.query_params["corpus"] == "lee"
+    assert "58,000 words" in texts(at.caption)

@@ -71,3 +71,24 @@ def test_knn_accuracy_on_separated_and_mixed_labels():
     assert knn_accuracy(separated, labels, k=5) == 1.0
     shuffled = rng.permutation(labels)
     assert knn_accuracy(separated, shuffled, k=5) < 0.6
+
+
+def test_language_model_windows_start_with_padding_and_drop_rare_words():
+    from engine.models import embeddings
+
+    config = embeddings.WordVecConfig(context=2, min_count=2)
+    c = embeddings.build_corpus([["the", "cat", "sat"], ["the", "cat", "ran"]], config)
+    assert c.vocab == ["<s>", "<unk>", "cat", "the"]                       # commonest first, ties by spelling
+    assert c.contexts[:3].tolist() == [[0, 0], [0, 3], [3, 2]] and c.targets[:3].tolist() == [3, 2, 1]
+
+
+def test_class_purity_counts_neighbours_of_the_same_class():
+    from engine.models.embeddings import class_purity
+
+    words = ["red", "blue", "green", "cat", "dog", "cow"]
+    grid = np.array([[1, 0.1], [1, 0.2], [1, 0.3], [0.1, 1], [0.2, 1], [0.3, 1]])
+    space = vectors.Space.of(words, grid)
+    classes = {w: ("colour" if i < 3 else "animal") for i, w in enumerate(words)}
+    assert class_purity(space, classes, k=2) == 1.0
+    mixed = {w: ("colour" if i % 2 else "animal") for i, w in enumerate(words)}
+    assert class_purity(space, mixed, k=2) < 0.5
