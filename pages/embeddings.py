@@ -1,4 +1,6 @@
 """Embedding explorer (slides 11-13, 24-26): word vectors projected, searched and put to the analogy test."""
+import threading
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -7,6 +9,7 @@ import streamlit as st
 from app.ui import resources, tables, url_state
 from app.ui.digit_input import mnist_available
 from app.ui.model_panel import model_panel
+from engine import api
 from engine.analysis import projection, representations, vectors
 from engine.data import DataError, grammar
 from engine.data import vectors as sources
@@ -41,6 +44,14 @@ NEIGHBOURS = 10
 PAPER = {"analogy": "71.7% (semantic 77.4, syntactic 67.0), 300-d, Table 2", "wordsim": "0.658, 300-d, Table 3"}
 
 
+@st.cache_resource(show_spinner=False)
+def umap_warm_up() -> threading.Thread:
+    """UMAP's code compiles once per server process: started in the background when this page is first opened."""
+    thread = threading.Thread(target=projection.warm_up, daemon=True, name="umap-warm-up")
+    thread.start()
+    return thread
+
+
 def key(name: str) -> str:
     return f"{PAGE}:{name}"
 
@@ -60,17 +71,20 @@ def uploaded(vector_bytes: bytes, metadata_bytes: bytes | None, name: str) -> tu
     return loaded, vectors.Space.of(loaded.words, loaded.matrix)
 
 
-@st.cache_data(show_spinner="Running the analogy questions and WordSim-353…")
-def benchmarks(source: str) -> dict:
-    space = shipped(source)[1]
-    result = vectors.analogy_benchmark(space, vectors.read_questions(sources.analogy_questions()))
-    return {**result, **{f"wordsim_{k}": v for k, v in vectors.similarity_benchmark(space, sources.wordsim353()).items()}}
+@st.cache_data(max_entries=16, show_spinner="Running the analogy questions and WordSim-353…")
+def benchmarks(_space: vectors.Space, token: str) -> dict:
+    """The two benchmarks on one space; `token` names the space (source, and the checkpoint for trained ones)."""
+    result = vectors.analogy_benchmark(_space, vectors.read_questions(sources.analogy_questions()))
+    similarity = vectors.similarity_benchmark(_space, sources.wordsim353())
+    return {**result, **{f"wordsim_{k}": v for k, v in similarity.items()}}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def project(_matrix: np.ndarray, token: str, method: str) -> np.ndarray:
     """The projection of the shown points; `token` names them (source, count and the extra words)."""
-    with st.spinner(f"{PROJECTIONS[method]} of {len(_matrix):,} points…"):
+    note = " (UMAP's code is still compiling for this server: about 40 s, once)" if method == "umap" and \
+        umap_warm_up().is_alive() else ""
+    with st.spinner(f"{PROJECTIONS[method]} of {len(_matrix):,} points…{note}"):
         return projection.cached(_matrix, method, 2)
 
 
@@ -102,7 +116,8 @@ def pick_trained() -> tuple[sources.Vectors, vectors.Space] | None:
         return None
     scores = loaded.checkpoint.metrics["sources"][f"{method}_{corpus}"]
     line = (f"Vocabulary {scores['vocabulary']:,} words; analogy questions covered {scores['analogy_coverage']:.1%}, "
-            f"answered right {scores['analogy_accuracy']:.1%}; WordSim-353 pairs covered {scores['wordsim353_pairs']}")
+            f"answered right {scores['analogy_accuracy']:.1%}; WordSim-353: {scores['wordsim353_pairs']} pairs covered, "
+            f"Spearman {scores['wordsim353_spearman']:.2f}")
     if "class_knn_purity" in scores:
         line += (f"; **5-NN class purity {scores['class_knn_purity']:.0%}** (classes shuffled: "
                  f"{loaded.checkpoint.metrics['class_knn_purity_shuffled']:.0%})")
@@ -265,27 +280,43 @@ def direction_view(space: vectors.Space) -> None:
                     .properties(height=160), width="stretch")
 
 
+def benchmarked_spaces() -> dict[str, tuple[vectors.Space, str]]:
+    """{name: (space, cache token)}: the shipped tables, and the vectors trained here when they exist."""
+    spaces = {SOURCES[name]: (shipped(name)[1], name) for name in ("glove", "minilm")}
+    config = get_spec("embeddings").config(resources.preset())
+    ckpt, _ = api.locate("embeddings", config)
+    if ckpt is not None:
+        model = resources.load("embeddings", config, ckpt.sha256).model
+        for corpus in embeddings.CORPORA:
+            for method in embeddings.METHODS:
+                space = trained_vectors(model, ckpt.sha256, corpus, method, config)[1]
+                spaces[f"{SHORT_METHODS[method]}, {corpus}"] = (space, f"{ckpt.sha256}:{corpus}:{method}")
+    return spaces
+
+
 def benchmark_view() -> None:
     st.subheader("Benchmarks: analogies and word similarity")
     rows, sections = [], []
-    for source in ("glove", "minilm"):
-        result = benchmarks(source)
-        rows.append({"vectors": SOURCES[source], "analogy accuracy": f"{result['analogy_accuracy']:.1%}",
-                     "questions covered": f"{result['analogy_coverage']:.0%}",
+    for name, (space, token) in benchmarked_spaces().items():
+        result = benchmarks(space, token)
+        rows.append({"vectors": name, "words": f"{len(space):,}",
+                     "analogy accuracy": f"{result['analogy_accuracy']:.1%}" if result["analogy_coverage"] else "-",
+                     "questions covered": f"{result['analogy_coverage']:.1%}",
                      "WordSim-353 Spearman": f"{result['wordsim_spearman']:.3f}",
                      "pairs covered": f"{result['wordsim_pairs_covered']}/{result['wordsim_pairs']}"})
-        sections += [{"vectors": source, "section": name, "accuracy": r["accuracy"], "covered": r["covered"]}
-                     for name, r in result["by_section"].items() if r["covered"]]
+        sections += [{"vectors": name, "section": section, "accuracy": r["accuracy"], "covered": r["covered"]}
+                     for section, r in result["by_section"].items() if r["covered"]]
     st.markdown(tables.markdown_table(rows))
     st.caption("Mikolov et al. 2013's 19,544 analogy questions (a question counts when its four words are among the "
                "30,000 most frequent; right when the nearest word to b - a + c is d), and WordSim-353's human "
-               "similarity scores against the cosine.")
+               "similarity scores against the cosine. The vectors trained here know too few of the words for either "
+               "test to say much: their own test is the class purity above.")
     chart = alt.Chart(pd.DataFrame(sections)).mark_bar().encode(
         y=alt.Y("section:N", sort=None, title=None), x=alt.X("accuracy:Q", axis=alt.Axis(format="%")),
         color=alt.Color("vectors:N", title="vectors"), yOffset="vectors:N",
         tooltip=["vectors", "section", alt.Tooltip("accuracy:Q", format=".1%"), "covered"])
-    st.altair_chart(chart.properties(height=420), width="stretch")
-    glove = benchmarks("glove")
+    st.altair_chart(chart.properties(height=520), width="stretch")
+    glove = benchmarks(shipped("glove")[1], "glove")
     st.subheader("Paper vs. you")
     st.markdown(tables.markdown_table([
         {"measure": "analogy accuracy", "GloVe paper": PAPER["analogy"],
@@ -367,6 +398,7 @@ def main() -> None:
                 "Bengio et al. 2003, Mikolov et al. 2013). Search a word, solve an analogy, follow a direction, and "
                 "see how well each set of vectors does on the standard tests.")
     url_state.bind(PAGE, DEFAULTS, ALLOWED)
+    umap_warm_up()
     source = st.segmented_control("Vectors", list(SOURCES), key=key("source"), format_func=SOURCES.get,
                                   required=True)
     if source == "mnist":
@@ -387,8 +419,7 @@ def main() -> None:
     frame = projection_view(loaded, space, marks, ends)
     exports(frame, space, loaded)
     direction_view(space)
-    if st.session_state[key("source")] in ("glove", "minilm"):
-        benchmark_view()
+    benchmark_view()
     url_state.publish(PAGE, DEFAULTS)
 
 

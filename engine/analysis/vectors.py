@@ -21,7 +21,10 @@ class Space:
     def of(cls, words: list[str], vectors: np.ndarray) -> "Space":
         v = np.asarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(v, axis=1, keepdims=True)
-        return cls(list(words), v / np.where(norms == 0, 1, norms), {w: i for i, w in enumerate(words)})
+        index: dict[str, int] = {}
+        for i, w in enumerate(words):
+            index.setdefault(w, i)          # a label given twice (Projector metadata may repeat) means its first row
+        return cls(list(words), v / np.where(norms == 0, 1, norms), index)
 
     def __len__(self) -> int:
         return len(self.words)

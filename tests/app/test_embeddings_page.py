@@ -11,7 +11,7 @@ def test_neighbours_analogy_direction_and_benchmarks_on_glove():
     text = texts(at.markdown)
     assert "| snake | 0.845 |" in text                            # frog's nearest word
     assert "man : king = woman : **queen**" in text
-    assert "| GloVe 6B, 50-d (50,000 words) | 49.6% | 78% | 0.520 | 349/353 |" in text
+    assert "| GloVe 6B, 50-d (50,000 words) | 50,000 | 49.6% | 78.2% | 0.520 | 349/353 |" in text
     assert len(at.get("vega_lite_chart")) == 3                    # projection, direction strip, sections
 
 

@@ -11,15 +11,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from playwright.async_api import async_playwright
 from torch.func import grad, hessian
 
 from app.ui import catalog
 from engine import api, jobs, registry
-from engine.analysis import critical, landscape
+from engine.analysis import critical, landscape, projection, vectors
 from engine.analysis.interpolation import interpolate
 from engine.data import grammar
+from engine.data import vectors as vector_files
 from engine.data.mnist import load_mnist
 from engine.device import configure_threads
 from engine.models import critical as critical_model
@@ -209,6 +211,30 @@ def critical_search_seconds() -> float:
     return time.perf_counter() - start
 
 
+def vector_query_ms(runs: int = 20) -> dict[str, float]:
+    """Median ms of a nearest-neighbour query and of an analogy on the 50,000 GloVe words."""
+    loaded = vector_files.glove()
+    space = vectors.Space.of(loaded.words, loaded.matrix)
+    queries = ["frog", "violin", "paris", "king", "river"]
+    times = {"neighbours": [], "analogy": []}
+    for i in range(runs):
+        start = time.perf_counter()
+        vectors.neighbours(space, queries[i % len(queries)], 10)
+        times["neighbours"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        vectors.analogy(space, "man", "king", queries[i % len(queries)], 5, limit=30000)
+        times["analogy"].append(time.perf_counter() - start)
+    return {name: 1000 * statistics.median(t) for name, t in times.items()}
+
+
+def projection_seconds(method: str, points: int = 5000) -> float:
+    """Seconds for a 2-D projection of the first `points` GloVe words (computed, not read from the cache)."""
+    loaded = vector_files.glove(points)
+    start = time.perf_counter()
+    projection.compute(np.asarray(loaded.matrix, dtype=np.float32), method, 2)
+    return time.perf_counter() - start
+
+
 async def main() -> None:
     cache = tempfile.mkdtemp(prefix="bench-cache-")
     os.environ["PLAYGROUND_CACHE"] = cache
@@ -236,7 +262,16 @@ async def main() -> None:
              f"{api.locate('nmt', registry.get('nmt').config('cpu'))[0].train_seconds / 60:.0f} min"),
             ("engine: translate a 20-word sentence, beam 5 (RNNsearch / RNNenc)",
              " / ".join(f"{ms:.0f}" for ms in translation_ms().values()) + " ms", ""),
-            ("server: /attention script run (no browser)", f"{script_seconds('pages/attention.py'):.2f} s", "")]
+            ("server: /attention script run (no browser)", f"{script_seconds('pages/attention.py'):.2f} s", ""),
+            *[(f"engine: {name} query on 50,000 GloVe words", f"{ms:.1f} ms", "<= 50 ms")
+              for name, ms in vector_query_ms().items()],
+            ("engine: PCA of 5,000 GloVe words", f"{projection_seconds('pca'):.2f} s", "instant"),
+            ("engine: UMAP of 5,000 GloVe words, first in a process (compiles its numba code)",
+             f"{projection_seconds('umap'):.1f} s", "the page starts this compile in the background"),
+            ("engine: UMAP of 5,000 GloVe words, compiled", f"{projection_seconds('umap'):.1f} s",
+             "<= 20 s; then cached on disk"),
+            ("engine: t-SNE of 5,000 GloVe words", f"{projection_seconds('tsne'):.1f} s", "then cached on disk"),
+            ("server: /embeddings script run (no browser)", f"{script_seconds('pages/embeddings.py'):.2f} s", "")]
     with streamlit_server({"PLAYGROUND_CACHE": cache}) as (url, proc):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

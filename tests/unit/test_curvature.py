@@ -67,7 +67,8 @@ def test_the_spectrum_of_the_trained_network_is_recorded():
     config = spec.config("tiny")
     model = build_model(spec, config).cpu()
     data = spec.data(config)
-    metrics = spec.evaluate(model, data, config, {})
+    critical = registry.get("critical")
+    metrics = spec.evaluate(model, data, config, {"critical": build_model(critical, critical.config("tiny"))})
     along = metrics["curvature_along_training"]
     assert len(along["step"]) == config.curvature_points and all(t > 0 for t in along["top_eigenvalue"])
     assert abs(sum(metrics["final_spectrum"]["weights"]) - 1) < 1e-3
