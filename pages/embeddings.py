@@ -310,7 +310,7 @@ def benchmark_view() -> None:
     st.caption("Mikolov et al. 2013's 19,544 analogy questions (a question counts when its four words are among the "
                "30,000 most frequent; right when the nearest word to b - a + c is d), and WordSim-353's human "
                "similarity scores against the cosine. The vectors trained here know too few of the words for either "
-               "test to say much: their own test is the class purity above.")
+               "test to say much: their own test is the class purity shown under 'Trained here'.")
     chart = alt.Chart(pd.DataFrame(sections)).mark_bar().encode(
         y=alt.Y("section:N", sort=None, title=None), x=alt.X("accuracy:Q", axis=alt.Axis(format="%")),
         color=alt.Color("vectors:N", title="vectors"), yOffset="vectors:N",
