@@ -1,6 +1,4 @@
 """Embedding explorer (slides 11-13, 24-26): word vectors projected, searched and put to the analogy test."""
-import threading
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -44,14 +42,6 @@ NEIGHBOURS = 10
 PAPER = {"analogy": "71.7% (semantic 77.4, syntactic 67.0), 300-d, Table 2", "wordsim": "0.658, 300-d, Table 3"}
 
 
-@st.cache_resource(show_spinner=False)
-def umap_warm_up() -> threading.Thread:
-    """UMAP's code compiles once per server process: started in the background when this page is first opened."""
-    thread = threading.Thread(target=projection.warm_up, daemon=True, name="umap-warm-up")
-    thread.start()
-    return thread
-
-
 def key(name: str) -> str:
     return f"{PAGE}:{name}"
 
@@ -82,8 +72,8 @@ def benchmarks(_space: vectors.Space, token: str) -> dict:
 @st.cache_data(max_entries=16, show_spinner=False)
 def project(_matrix: np.ndarray, token: str, method: str) -> np.ndarray:
     """The projection of the shown points; `token` names them (source, count and the extra words)."""
-    note = " (UMAP's code is still compiling for this server: about 40 s, once)" if method == "umap" and \
-        umap_warm_up().is_alive() else ""
+    note = (" The first UMAP in a server process also compiles its code: about 45 s more, once."
+            if method == "umap" else "")
     with st.spinner(f"{PROJECTIONS[method]} of {len(_matrix):,} points…{note}"):
         return projection.cached(_matrix, method, 2)
 
@@ -398,7 +388,6 @@ def main() -> None:
                 "Bengio et al. 2003, Mikolov et al. 2013). Search a word, solve an analogy, follow a direction, and "
                 "see how well each set of vectors does on the standard tests.")
     url_state.bind(PAGE, DEFAULTS, ALLOWED)
-    umap_warm_up()
     source = st.segmented_control("Vectors", list(SOURCES), key=key("source"), format_func=SOURCES.get,
                                   required=True)
     if source == "mnist":

@@ -16,7 +16,6 @@ from engine.store import cache_root
 METHODS = ("pca", "tsne", "umap")
 MAX_POINTS = 10_000
 UMAP_EPOCHS = 200           # UMAP's own choice above 10,000 points; below, it takes 500 for little visible gain
-WARM_POINTS = 4200
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -56,13 +55,6 @@ def compute(matrix: np.ndarray, method: str, dims: int, seed: int = 0) -> np.nda
     return UMAP(n_components=dims, n_neighbors=neighbours, min_dist=0.1, metric="cosine", random_state=seed,
                 n_epochs=UMAP_EPOCHS, init="spectral" if len(x) > dims + 1 else "random").fit_transform(x).astype(
         np.float32)
-
-
-def warm_up() -> None:
-    """Compile UMAP's numba code for this process (about 40 s on 2 cores, once): its nearest-neighbour descent
-    compiles only on a first fit of more than 4,096 points, and that code is not kept on disk between processes."""
-    points = np.random.default_rng(0).standard_normal((WARM_POINTS, 8)).astype(np.float32)
-    compute(points, "umap", 2)
 
 
 def key(matrix: np.ndarray, method: str, dims: int, seed: int) -> str:

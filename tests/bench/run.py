@@ -267,7 +267,7 @@ async def main() -> None:
               for name, ms in vector_query_ms().items()],
             ("engine: PCA of 5,000 GloVe words", f"{projection_seconds('pca'):.2f} s", "instant"),
             ("engine: UMAP of 5,000 GloVe words, first in a process (compiles its numba code)",
-             f"{projection_seconds('umap'):.1f} s", "the page starts this compile in the background"),
+             f"{projection_seconds('umap'):.1f} s", "once per server process"),
             ("engine: UMAP of 5,000 GloVe words, compiled", f"{projection_seconds('umap'):.1f} s",
              "<= 20 s; then cached on disk"),
             ("engine: t-SNE of 5,000 GloVe words", f"{projection_seconds('tsne'):.1f} s", "then cached on disk"),
