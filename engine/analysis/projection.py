@@ -11,17 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.analysis.vectors import unit_rows
 from engine.store import cache_root
 
 METHODS = ("pca", "tsne", "umap")
 MAX_POINTS = 10_000
 UMAP_EPOCHS = 200           # UMAP's own choice above 10,000 points; below, it takes 500 for little visible gain
-
-
-def unit_rows(matrix: np.ndarray) -> np.ndarray:
-    m = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return m / np.where(norms == 0, 1, norms)
 
 
 def pca(matrix: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:

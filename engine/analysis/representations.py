@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.analysis.vectors import unit_rows
 from engine.models.dae import LEVELS
 
 
@@ -28,8 +29,7 @@ def digit_layers(classifier, dae, x: torch.Tensor) -> dict[str, np.ndarray]:
 def knn_accuracy(matrix: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
     """Leave-one-out k-NN accuracy by cosine: the share of points whose k nearest others mostly share their label
     (ties go to the nearest neighbour's label)."""
-    m = np.asarray(matrix, dtype=np.float32)
-    unit = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+    unit = unit_rows(matrix)
     sims = unit @ unit.T
     np.fill_diagonal(sims, -np.inf)
     nearest = np.argsort(-sims, axis=1)[:, :k]                     # (N, k), nearest first

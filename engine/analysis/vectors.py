@@ -11,6 +11,13 @@ import numpy as np
 import scipy.stats
 
 
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """The rows scaled to length 1 as float32 (a zero row stays zero), so that a cosine is a dot product."""
+    m = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.where(norms == 0, 1, norms)
+
+
 @dataclass(frozen=True)
 class Space:
     words: list[str]
@@ -19,12 +26,10 @@ class Space:
 
     @classmethod
     def of(cls, words: list[str], vectors: np.ndarray) -> "Space":
-        v = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(v, axis=1, keepdims=True)
         index: dict[str, int] = {}
         for i, w in enumerate(words):
             index.setdefault(w, i)          # a label given twice (Projector metadata may repeat) means its first row
-        return cls(list(words), v / np.where(norms == 0, 1, norms), index)
+        return cls(list(words), unit_rows(vectors), index)
 
     def __len__(self) -> int:
         return len(self.words)
