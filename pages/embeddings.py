@@ -2,6 +2,7 @@
 import altair as alt
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui import resources, tables, url_state
@@ -21,13 +22,13 @@ SOURCES = {"glove": "GloVe 6B, 50-d (50,000 words)", "minilm": "MiniLM-L6 input 
 DIGITS = embeddings.LAYER_DIGITS        # held-out digits whose representations are shown (as `engine eval` scores)
 PROJECTIONS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 POINTS = [500, 1000, 2000, 5000, 10000]
-DEFAULTS = {"source": "glove", "corpus": "grammar", "method": "sg", "proj": "pca", "points": 2000,
+DEFAULTS = {"source": "glove", "corpus": "grammar", "method": "sg", "proj": "pca", "dims": 2, "points": 2000,
             "layer": "classifier top hidden", "query": "frog",
             "a": "man", "b": "king",
             "c": "woman", "neg": "man, he, boy", "pos": "woman, she, girl",
             "strip": "king, queen, actor, actress, doctor, nurse, father, mother, engineer, dancer"}
 ALLOWED = {"source": list(SOURCES), "corpus": list(embeddings.CORPORA), "method": list(embeddings.METHODS),
-           "proj": list(PROJECTIONS), "points": POINTS}
+           "proj": list(PROJECTIONS), "dims": [2, 3], "points": POINTS}
 SHORT_METHODS = {"nplm": "neural LM", "sg": "skip-gram", "cbow": "CBOW"}
 CORPUS_NOTES = {
     "grammar": "The English side of the seeded grammar the attention page translates: the words' classes are known "
@@ -36,7 +37,8 @@ CORPUS_NOTES = {
            "of a day of Wikipedia. Enough for some topical neighbours of common words; far too little for "
            "analogies or for rare words, whose vectors barely move from their random start."}
 MAX_TEXT = 300
-RESERVED = ("word", "x", "y", "role")
+RESERVED = ("word", "x", "y", "z", "role")
+ROLES = {"query": "#d62728", "neighbour": "#ff7f0e", "analogy": "#1f5fa8", "answer": "#2ca02c"}
 NEIGHBOURS = 10
 # Pennington et al. 2014 (GloVe), Tables 2 and 3: 300-d vectors trained on the same 6B tokens.
 PAPER = {"analogy": "71.7% (semantic 77.4, syntactic 67.0), 300-d, Table 2", "wordsim": "0.658, 300-d, Table 3"}
@@ -70,12 +72,12 @@ def benchmarks(_space: vectors.Space, token: str) -> dict:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def project(_matrix: np.ndarray, token: str, method: str) -> np.ndarray:
+def project(_matrix: np.ndarray, token: str, method: str, dims: int = 2) -> np.ndarray:
     """The projection of the shown points; `token` names them (source, count and the extra words)."""
-    note = (" The first UMAP in a server process also compiles its code: about 45 s more, once."
+    note = (" The first UMAP in a server process also compiles its code: a few seconds more, once."
             if method == "umap" else "")
     with st.spinner(f"{PROJECTIONS[method]} of {len(_matrix):,} points…{note}"):
-        return projection.cached(_matrix, method, 2)
+        return projection.cached(_matrix, method, dims)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -151,23 +153,29 @@ def unknown_note(unknown: list[str]) -> None:
 
 def projection_view(loaded: sources.Vectors, space: vectors.Space, marks: dict[str, str],
                     ends: tuple | None) -> pd.DataFrame:
-    c1, c2, c3 = st.columns([2, 2, 3])
+    c1, c2, c3, c4 = st.columns([3, 2, 3, 4])
     method = c1.segmented_control("Projection", list(PROJECTIONS), key=key("proj"), format_func=PROJECTIONS.get,
                                   required=True)
-    count = min(int(c2.select_slider("Points", POINTS, key=key("points"))), len(space))
+    dims = c2.segmented_control("View", [2, 3], key=key("dims"), format_func="{}-D".format, required=True)
+    count = min(int(c3.select_slider("Points", POINTS, key=key("points"))), len(space))
     shown = list(range(count)) + sorted({space.index[w] for w in marks} - set(range(count)))
     # The metadata's columns beside the page's own (a column named like one of them gets a suffix).
     meta = loaded.metadata.iloc[shown, 1:].reset_index(drop=True)
     meta.columns = [f"{c} (metadata)" if c in RESERVED else str(c) for c in meta.columns]
-    colour = c3.selectbox("Colour by", ["nothing", *meta.columns], key=key("colour"))
-    coords = project(space.unit[shown], f"{st.session_state[key('source')]}:{count}:{shown[count:]}", method)
+    colour = c4.selectbox("Colour by", ["nothing", *meta.columns], key=key("colour"))
+    coords = project(space.unit[shown], f"{st.session_state[key('source')]}:{count}:{shown[count:]}", method, dims)
     frame = meta.copy()
     frame.insert(0, "word", [space.words[i] for i in shown])
-    frame["x"], frame["y"] = coords[:, 0], coords[:, 1]
+    for axis, column in zip("xyz", coords.T):
+        frame[axis] = column
     frame["role"] = frame["word"].map(marks).fillna("")
-    st.altair_chart(scatter(frame, colour, ends), width="stretch")
+    if dims == 2:
+        st.altair_chart(scatter(frame, colour, ends), width="stretch")
+    else:
+        st.plotly_chart(scatter_3d(frame, colour, ends), width="stretch")
+    how = ("Scroll to zoom, drag to pan" if dims == 2 else "Drag to turn, scroll to zoom") + ", hover for the word."
     st.caption(f"{PROJECTIONS[method]} of the first {count:,} points (cosine: rows scaled to length 1), plus the words "
-               f"you asked about. Scroll to zoom, drag to pan, hover for the word.")
+               f"you asked about. {how}")
     return frame
 
 
@@ -179,8 +187,7 @@ def scatter(frame: pd.DataFrame, colour: str, ends: tuple | None) -> alt.LayerCh
         color=alt.value("#6b7a8f") if colour == "nothing" else alt.Color(f"{colour}:N", legend=alt.Legend(
             columns=2, symbolLimit=20)))
     marked = frame[frame["role"] != ""]
-    roles = alt.Scale(domain=["query", "neighbour", "analogy", "answer"],
-                      range=["#d62728", "#ff7f0e", "#1f5fa8", "#2ca02c"])
+    roles = alt.Scale(domain=list(ROLES), range=list(ROLES.values()))
     highlighted = alt.Chart(marked).mark_circle(size=80).encode(x="x:Q", y="y:Q", tooltip=["word", "role"],
                                                                  color=alt.Color("role:N", scale=roles))
     labels = alt.Chart(marked).mark_text(align="left", dx=6, dy=-6, fontSize=12).encode(x="x:Q", y="y:Q",
@@ -191,18 +198,51 @@ def scatter(frame: pd.DataFrame, colour: str, ends: tuple | None) -> alt.LayerCh
     return alt.layer(*layers).properties(height=560)
 
 
-def parallelogram(marked: pd.DataFrame, ends: tuple) -> alt.Chart:
-    """The analogy's four points joined: a - b and c - answer solid, a - c and b - answer dashed."""
-    at = {r.word: (r.x, r.y) for r in marked.itertuples()}
+def edges(marked: pd.DataFrame, ends: tuple) -> pd.DataFrame:
+    """The analogy's four points joined, two rows per edge: a - b and c - answer are the "offset" edges, a - c and
+    b - answer the "side" ones."""
+    at = marked.set_index("word")[[axis for axis in "xyz" if axis in marked.columns]]
     a, b, c, d = ends
     rows = []
     for n, (p, q, kind) in enumerate([(a, b, "offset"), (c, d, "offset"), (a, c, "side"), (b, d, "side")]):
-        rows += [{"edge": n, "kind": kind, "x": at[p][0], "y": at[p][1]},
-                 {"edge": n, "kind": kind, "x": at[q][0], "y": at[q][1]}]
-    return alt.Chart(pd.DataFrame(rows)).mark_line(color="#1f5fa8").encode(
+        rows += [{"edge": n, "kind": kind, **at.loc[w].to_dict()} for w in (p, q)]
+    return pd.DataFrame(rows)
+
+
+def parallelogram(marked: pd.DataFrame, ends: tuple) -> alt.Chart:
+    """The parallelogram: offsets solid, sides dashed."""
+    return alt.Chart(edges(marked, ends)).mark_line(color="#1f5fa8").encode(
         x="x:Q", y="y:Q", detail="edge:N",
         strokeDash=alt.StrokeDash("kind:N", scale=alt.Scale(domain=["offset", "side"], range=[[1, 0], [4, 4]]),
                                   legend=None))
+
+
+def scatter_3d(frame: pd.DataFrame, colour: str, ends: tuple | None) -> go.Figure:
+    """The 3-D projection: the points, coloured by a metadata column, the marked words labelled, and the
+    analogy's parallelogram."""
+    hover = [c for c in frame.columns if c not in ("x", "y", "z", "role")]
+    text = frame[hover].astype(str).apply(lambda r: "<br>".join(f"{k}: {v}" for k, v in r.items()), axis=1)
+    figure = go.Figure()
+    groups = [("points", frame)] if colour == "nothing" else list(frame.groupby(frame[colour].astype(str),
+                                                                              sort=True))
+    for name, group in groups[:40]:            # a legend of more than 40 colours helps nobody
+        figure.add_scatter3d(x=group.x, y=group.y, z=group.z, mode="markers", name=str(name)[:30],
+                             marker={"size": 2.5, "opacity": 0.6, **({"color": "#6b7a8f"} if colour == "nothing"
+                                                                    else {})},
+                             text=text[group.index], hoverinfo="text")
+    marked = frame[frame["role"] != ""]
+    if ends:
+        for _, edge in edges(marked, ends).groupby("edge"):
+            figure.add_scatter3d(x=edge.x, y=edge.y, z=edge.z, mode="lines", showlegend=False, hoverinfo="skip",
+                                 line={"color": ROLES["analogy"], "width": 4,
+                                       "dash": "solid" if edge.kind.iloc[0] == "offset" else "dash"})
+    figure.add_scatter3d(x=marked.x, y=marked.y, z=marked.z, mode="markers+text", text=marked.word,
+                         textposition="top right", name="asked about", hoverinfo="text",
+                         marker={"size": 6, "color": [ROLES[r] for r in marked.role]})
+    blank = {"showticklabels": False, "title": "", "showspikes": False}
+    figure.update_layout(height=620, margin={"l": 0, "r": 0, "t": 0, "b": 0}, legend={"itemsizing": "constant"},
+                         scene={"xaxis": blank, "yaxis": blank, "zaxis": blank})
+    return figure
 
 
 def neighbours_view(space: vectors.Space, marks: dict[str, str]) -> None:

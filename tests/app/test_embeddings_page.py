@@ -1,4 +1,8 @@
 """The embedding explorer through Streamlit's AppTest, on the vectors shipped inside the installed packages."""
+import base64
+import json
+
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -87,3 +91,23 @@ def test_vectors_trained_here_show_their_scores_and_classes():
     at.segmented_control(key="emb:corpus").set_value("lee").run()
     assert not at.exception and at.query_params["corpus"] == "lee"
     assert "58,000 words" in texts(at.caption)
+
+
+def numbers(array) -> np.ndarray:
+    """A plotly figure's array: a list, or base64 bytes with their dtype."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+    return np.asarray(array)
+
+
+def test_the_3d_view_draws_the_points_the_marked_words_and_the_parallelogram():
+    at = run_page("pages/embeddings.py", dims="3", points="500", colour="nothing")
+    assert not at.exception
+    (chart,) = at.get("plotly_chart")
+    points, *lines, marked = json.loads(chart.proto.spec)["data"]
+    x, z = numbers(points["x"]), numbers(points["z"])
+    assert len(x) >= 500 and len(z) == len(x) and np.isfinite(z).all() and z.std() > 0
+    assert [t["line"]["dash"] for t in lines] == ["solid", "solid", "dash", "dash"]     # offsets, then sides
+    assert {"king", "man", "woman", "queen", "frog"} <= set(marked["text"])
+    assert "Drag to turn" in texts(at.caption)
+    assert at.query_params["dims"] == "3"

@@ -1,4 +1,4 @@
-"""The embedding explorer in Chromium: the search, the analogy form and a projection switch, each in the link."""
+"""The embedding explorer in Chromium: the search, the analogy form and a projection switch and the 3-D view, each in the link."""
 import pytest
 
 from tests.e2e.harness import exceptions, open_page, screenshot, wait_ready
@@ -27,5 +27,10 @@ def test_search_analogy_and_projection(server, page):
     page.get_by_text("t-SNE", exact=True).click()
     wait_ready(page)
     assert "proj=tsne" in page.url and chart.inner_html() != before
+    page.get_by_text("3-D", exact=True).click()
+    page.locator('[data-testid="stPlotlyChart"] .scatterlayer, [data-testid="stPlotlyChart"] canvas').first.wait_for(
+        timeout=60_000)
+    wait_ready(page)
+    assert "dims=3" in page.url
     assert exceptions(page) == []
     screenshot(page, "embeddings-analogy")

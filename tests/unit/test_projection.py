@@ -32,6 +32,19 @@ def test_each_method_keeps_the_clusters_apart(method):
     assert min(gaps) > 2 * spread
 
 
+def test_the_neighbour_graph_is_the_exact_cosine_one_across_blocks():
+    rng = np.random.default_rng(2)
+    x = projection.unit_rows(rng.standard_normal((50, 5)))
+    x[7] = x[3]                                                     # twins: each still lists itself
+    indices, distances = projection.cosine_neighbours(x, 6, block=16)
+    brute = np.clip(1 - x @ x.T, 0, None)
+    for i in range(50):
+        assert i in indices[i]
+        np.testing.assert_allclose(distances[i], np.sort(brute[i])[:6], atol=1e-6)
+        np.testing.assert_allclose(brute[i, indices[i]], distances[i], atol=1e-6)
+    assert (np.diff(distances, axis=1) >= 0).all()
+
+
 def test_bad_requests_are_refused():
     x, _ = blobs()
     with pytest.raises(ValueError, match="unknown projection"):
