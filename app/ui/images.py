@@ -2,7 +2,7 @@
 import io
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 
 def digit(pixels: np.ndarray, scale: int = 4) -> np.ndarray:
@@ -80,3 +80,33 @@ def gif(frames: list[np.ndarray], frame_ms: int = 150, hold_ms: int = 1200) -> b
     buffer = io.BytesIO()
     pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=durations, loop=0)
     return buffer.getvalue()
+
+
+def attention_overlay(rgb: np.ndarray, alpha: np.ndarray, size: int = 192) -> np.ndarray:
+    """An image (H, W, 3) uint8 with a grid of attention weights (g, g) laid over it as in Xu et al.'s figures:
+    the weights upsampled smoothly (bicubic, then a Gaussian blur of half a cell), the image kept bright where the
+    model looks and dimmed elsewhere."""
+    grid = alpha.shape[0]
+    weights = np.asarray(alpha, dtype=np.float32) / max(float(alpha.max()), 1e-12)
+    heat = Image.fromarray((weights * 255).astype(np.uint8)).resize((size, size), Image.BICUBIC)
+    heat = np.asarray(heat.filter(ImageFilter.GaussianBlur(size / grid / 2)), dtype=np.float32) / 255
+    heat /= max(float(heat.max()), 1e-6)
+    image = np.asarray(Image.fromarray(rgb).resize((size, size), Image.BILINEAR), dtype=np.float32)
+    return (image * (0.15 + 0.85 * heat[..., None]) + 60 * heat[..., None]).clip(0, 255).astype(np.uint8)
+
+
+def frame_strip(frames: np.ndarray, weights: np.ndarray, size: int = 72, pad: int = 6) -> np.ndarray:
+    """A clip's frames (T, H, W, 3) side by side, each framed in amber as thick and bright as its attention weight
+    (the most attended frame gets the full frame), and dimmed where the weight is low: Yao et al.'s Figure 3."""
+    w = np.asarray(weights, dtype=np.float32) / max(float(np.max(weights)), 1e-12)
+    out = np.full((size + 2 * pad, len(frames) * (size + pad) + pad, 3), 245, dtype=np.uint8)
+    amber = np.array([255, 176, 0], dtype=np.float32)
+    for t, frame in enumerate(frames):
+        x = pad + t * (size + pad)
+        border = int(round(w[t] * pad))
+        if border:
+            out[pad - border:pad + size + border, x - border:x + size + border] = (
+                245 + (amber - 245) * w[t]).astype(np.uint8)
+        image = np.asarray(Image.fromarray(frame).resize((size, size), Image.NEAREST), dtype=np.float32)
+        out[pad:pad + size, x:x + size] = (image * (0.35 + 0.65 * w[t])).astype(np.uint8)
+    return out

@@ -1,2 +1,2 @@
 """Model families; importing this package registers each of them once."""
-from engine.models import classifier, critical, dae, dae2d, draw, embeddings, gan, gan2d, landscape, seq2seq  # noqa: F401
+from engine.models import captioner, classifier, critical, dae, dae2d, draw, embeddings, gan, gan2d, landscape, seq2seq  # noqa: F401

@@ -1,5 +1,13 @@
-"""Small helpers shared by the model families."""
+"""Small helpers shared by the model families: minibatches, vocabularies, padding and beam search."""
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
 import torch
+import torch.nn.functional as F
+
+PAD, BOS, EOS, UNK = 0, 1, 2, 3          # the first four ids of every Vocab
 
 
 def sample_batch(x: torch.Tensor, batch_size: int, generator: torch.Generator, *others: torch.Tensor):
@@ -19,3 +27,83 @@ def snapshot_row(done: int, steps: int, snapshots: int) -> int | None:
     if done % every and done != steps:
         return None
     return min(done // every, snapshots)
+
+
+@dataclass(frozen=True)
+class Vocab:
+    words: tuple[str, ...]      # index -> word; the first four are PAD, BOS, EOS, UNK
+
+    @functools.cached_property
+    def index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
+
+    def encode(self, tokens) -> list[int]:
+        return [self.index.get(t, UNK) for t in tokens]
+
+    def decode(self, ids) -> list[str]:
+        """Words up to the first EOS, without specials."""
+        out = []
+        for i in ids:
+            if i == EOS:
+                break
+            if i > UNK:
+                out.append(self.words[i])
+        return out
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def pad(rows: list[list[int]], length: int | None = None) -> torch.Tensor:
+    length = length or max(map(len, rows))
+    out = torch.full((len(rows), length), PAD, dtype=torch.long)
+    for r, ids in enumerate(rows):
+        out[r, :len(ids)] = torch.tensor(ids[:length], dtype=torch.long)
+    return out
+
+
+@dataclass
+class Decoded:
+    ids: list[int]              # the output ids, without BOS and EOS
+    ended: bool                 # False when the output was cut at the limit before the model wrote EOS
+    attention: np.ndarray | None   # (len(ids) + ended, ...): the attention for each output id (and EOS), or None
+    log_prob: float             # log p(ids, EOS | input), or log p(ids | input) when cut
+
+
+def select(state, rows: torch.Tensor):
+    """The beam rows `rows` of a decoder state: a tensor, or a tuple of tensors (an LSTM's (h, c))."""
+    return tuple(s[rows] for s in state) if isinstance(state, tuple) else state[rows]
+
+
+@torch.no_grad()
+def beam_search(step: Callable, state, width: int, limit: int) -> Decoded:
+    """Beam search from BOS (width 1 is greedy). step(state, y) -> (logits (k, V), state, attention (k, ...) or
+    None) advances k hypotheses by one word. Finished hypotheses are ranked by log-probability per word, so short
+    outputs are not favoured."""
+    beams = [([BOS], 0.0, [])]           # each live hypothesis: (ids, log prob, attention rows)
+    finished = []
+    device = (state[0] if isinstance(state, tuple) else state).device
+    for _ in range(limit):
+        y = torch.tensor([b[0][-1] for b in beams], device=device)
+        logits, new_state, attention = step(state, y)
+        logp = F.log_softmax(logits, -1).cpu()                                        # (k, V)
+        total = torch.tensor([b[1] for b in beams]).unsqueeze(1) + logp
+        best = total.view(-1).topk(min(width, total.numel()))
+        beams_next, rows = [], []
+        for score, flat in zip(best.values.tolist(), best.indices.tolist()):
+            b, w = divmod(flat, logp.shape[1])
+            ids, _, att = beams[b]
+            att = att + ([attention[b].cpu().numpy()] if attention is not None else [])
+            if w == EOS:
+                finished.append((ids[1:], score, att, True))
+            else:
+                beams_next.append((ids + [w], score, att))
+                rows.append(b)
+        if len(finished) >= width or not beams_next:
+            break
+        beams = beams_next[:width]
+        state = select(new_state, torch.tensor(rows[:width], device=device))
+    if not finished:                               # cut at the limit: keep the best live hypothesis as it is
+        finished = [(b[0][1:], b[1], b[2], False) for b in beams]
+    ids, score, att, ended = max(finished, key=lambda f: f[1] / (len(f[0]) + 1))
+    return Decoded(ids, ended, np.stack(att) if att else None, score)

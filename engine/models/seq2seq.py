@@ -26,10 +26,10 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from engine.data import grammar
-from engine.models.common import model_device
+from engine.models import common
+from engine.models.common import BOS, EOS, PAD, Vocab, model_device, pad
 from engine.registry import Claim, ModelSpec, register
 
-PAD, BOS, EOS, UNK = 0, 1, 2, 3          # ids of grammar.PAD, BOS, EOS, UNK in both vocabularies
 # Bahdanau et al. 2014, Table 1, WMT'14 English-to-French test set: BLEU on all sentences / without unknown words.
 PAPER_BLEU = {"RNNenc-30": (13.93, 24.19), "RNNsearch-30": (21.50, 31.44),
               "RNNenc-50": (17.82, 26.71), "RNNsearch-50": (26.75, 34.16)}
@@ -53,31 +53,6 @@ class NmtConfig:
 
 # ---------------------------------------------------------------- vocabularies
 
-@dataclass(frozen=True)
-class Vocab:
-    words: tuple[str, ...]      # index -> word; the first four are PAD, BOS, EOS, UNK
-
-    @functools.cached_property
-    def index(self) -> dict[str, int]:
-        return {w: i for i, w in enumerate(self.words)}
-
-    def encode(self, tokens) -> list[int]:
-        return [self.index.get(t, UNK) for t in tokens]
-
-    def decode(self, ids) -> list[str]:
-        """Words up to the first EOS, without specials."""
-        out = []
-        for i in ids:
-            if i == EOS:
-                break
-            if i > UNK:
-                out.append(self.words[i])
-        return out
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-
 def vocab(words) -> Vocab:
     return Vocab((grammar.PAD, grammar.BOS, grammar.EOS, grammar.UNK) + tuple(words))
 
@@ -86,14 +61,6 @@ def vocab(words) -> Vocab:
 def vocabularies() -> tuple[Vocab, Vocab]:
     """English and French vocabularies: fixed by the grammar, so a checkpoint's ids never depend on its data."""
     return vocab(grammar.english_vocab()), vocab(grammar.french_vocab())
-
-
-def pad(rows: list[list[int]], length: int | None = None) -> torch.Tensor:
-    length = length or max(map(len, rows))
-    out = torch.full((len(rows), length), PAD, dtype=torch.long)
-    for r, ids in enumerate(rows):
-        out[r, :len(ids)] = torch.tensor(ids[:length], dtype=torch.long)
-    return out
 
 
 # ---------------------------------------------------------------- the two networks
@@ -259,41 +226,17 @@ class Translation:
 
 
 def beam_search(net: nn.Module, src_ids: list[int], width: int, fr: Vocab) -> Translation:
-    """Beam search for one sentence (width 1 is greedy). Finished hypotheses are ranked by log-probability per
-    word, so short outputs are not favoured."""
+    """Beam search for one sentence (width 1 is greedy)."""
     dev = model_device(net)
     with torch.no_grad():
-        src = torch.tensor([src_ids], device=dev)
-        memory = net.encode(src, torch.tensor([len(src_ids)]))
-        # Each live hypothesis: (ids, log prob, alpha rows); memory rows are repeated to the beam's size.
-        beams = [([BOS], 0.0, [])]
-        states = memory["s"]
-        finished = []
-        for _ in range(decode_limit(len(src_ids))):
-            k = len(beams)
-            mem = {key: v.expand(k, *v.shape[1:]) for key, v in memory.items() if key != "s"}
-            y = torch.tensor([b[0][-1] for b in beams], device=dev)
-            logits, s, alpha = net.step(mem, states, y)
-            logp = F.log_softmax(logits, -1).cpu()                                    # (k, V)
-            total = torch.tensor([b[1] for b in beams]).unsqueeze(1) + logp
-            best = total.view(-1).topk(min(width, total.numel()))
-            beams_next, rows = [], []
-            for score, flat in zip(best.values.tolist(), best.indices.tolist()):
-                b, w = divmod(flat, logp.shape[1])
-                ids, _, att = beams[b]
-                att = att + ([alpha[b].cpu().numpy()] if alpha is not None else [])
-                if w == EOS:
-                    finished.append((ids[1:], score, att, True))
-                else:
-                    beams_next.append((ids + [w], score, att))
-                    rows.append(b)
-            if len(finished) >= width or not beams_next:
-                break
-            beams, states = beams_next[:width], s[torch.tensor(rows[:width], device=dev)]
-        if not finished:                           # cut at the limit: keep the best live hypothesis as it is
-            finished = [(b[0][1:], b[1], b[2], False) for b in beams]
-    ids, score, att, ended = max(finished, key=lambda f: f[1] / (len(f[0]) + 1))
-    return Translation(fr.decode(ids), ended, np.stack(att) if att else None, score)
+        memory = net.encode(torch.tensor([src_ids], device=dev), torch.tensor([len(src_ids)]))
+
+    def step(s, y):
+        # Memory rows are repeated to the beam's size.
+        return net.step({key: v.expand(len(y), *v.shape[1:]) for key, v in memory.items() if key != "s"}, s, y)
+
+    out = common.beam_search(step, memory["s"], width, decode_limit(len(src_ids)))
+    return Translation(fr.decode(out.ids), out.ended, out.attention, out.log_prob)
 
 
 # ---------------------------------------------------------------- data and training

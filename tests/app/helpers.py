@@ -13,3 +13,33 @@ def run_page(path: str, **params) -> AppTest:
 
 def texts(elements) -> str:
     return " ".join(str(e.value) for e in elements)
+
+
+def run_with_uploads(path: str, uploads: list, **params) -> AppTest:
+    """The page with files already uploaded: each st.file_uploader call, in order, returns the next of `uploads`
+    ((bytes, file name) or None). AppTest cannot drive the uploader, so the page gets what the uploader would
+    give it."""
+    at = AppTest.from_function(_uploaded_page, args=(path, uploads, params), default_timeout=120)
+    return at.run()
+
+
+def _uploaded_page(path: str, uploads: list, params: dict) -> None:
+    import runpy
+    from unittest import mock
+
+    import streamlit as st
+
+    from engine.store import REPO_ROOT
+
+    class File:
+        def __init__(self, data: bytes, name: str):
+            self.data, self.name = data, name
+
+        def getvalue(self) -> bytes:
+            return self.data
+
+    files = iter([File(*u) if u else None for u in uploads])
+    for k, v in params.items():
+        st.query_params[k] = str(v)
+    with mock.patch.object(st.delta_generator.DeltaGenerator, "file_uploader", lambda *a, **k: next(files, None)):
+        runpy.run_path(str(REPO_ROOT / path))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.helpers import run_page, texts
+from tests.app.helpers import run_page, run_with_uploads, texts
 
 
 def test_neighbours_analogy_direction_and_benchmarks_on_glove():
@@ -29,31 +29,8 @@ def test_the_link_carries_the_view_and_unknown_words_are_named():
 
 
 def upload_page(vectors: bytes, name: str, metadata: bytes | None = None) -> AppTest:
-    """The page with files already uploaded (AppTest cannot drive the uploader, so the page's reader is called
-    the way the uploader would call it)."""
-    at = AppTest.from_function(_uploaded_page, args=(vectors, name, metadata), default_timeout=120)
-    return at.run()
-
-
-def _uploaded_page(vectors: bytes, name: str, metadata: bytes | None) -> None:
-    import runpy
-    from unittest import mock
-
-    import streamlit as st
-
-    from engine.store import REPO_ROOT
-
-    class File:
-        def __init__(self, data: bytes, filename: str):
-            self.data, self.name = data, filename
-
-        def getvalue(self) -> bytes:
-            return self.data
-
-    files = iter([File(vectors, name), File(metadata, "metadata.tsv") if metadata else None])
-    st.query_params["source"] = "upload"
-    with mock.patch.object(st.delta_generator.DeltaGenerator, "file_uploader", lambda *a, **k: next(files)):
-        runpy.run_path(str(REPO_ROOT / "pages" / "embeddings.py"))
+    return run_with_uploads("pages/embeddings.py", [(vectors, name), (metadata, "metadata.tsv") if metadata else None],
+                            source="upload")
 
 
 def test_an_uploaded_projector_pair_is_explored():

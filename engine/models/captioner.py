@@ -1,0 +1,510 @@
+"""Captions with visible attention: over the places of an image, and over the frames of a video.
+
+Images: Xu et al. 2015, "Show, Attend and Tell: Neural Image Caption Generation with Visual Attention",
+arXiv 1502.03044. A convolutional encoder gives L annotation vectors a_i (one per cell of its last feature grid);
+an LSTM writes the caption, and before each word it looks at the image through soft attention (section 4.2):
+    e_ti = f_att(a_i, h_{t-1}) = w^T tanh(W_a a_i + W_h h_{t-1}),   alpha_t = softmax_i(e_t)
+    z_t = beta_t sum_i alpha_ti a_i,   beta_t = sigmoid(f_beta(h_{t-1}))                  (the gating scalar)
+    h_t = LSTM(h_{t-1}, [E y_{t-1}; z_t]),   p(y_t) = softmax(L_o(E y_{t-1} + L_h h_t + L_z z_t))  (deep output)
+    h_0, c_0 = f_init(mean_i a_i)
+Training adds the "doubly stochastic" penalty lambda * sum_i (1 - sum_t alpha_ti)^2 (eq. 14), which asks every
+place to be looked at about once over the whole caption.
+
+Videos: Yao et al. 2015, "Describing Videos by Exploiting Temporal Structure", arXiv 1502.08029. The same decoder
+attends over the T frames instead of the L places (section 2.3): one feature vector per frame, from a CNN that also
+sees the frame's difference to the previous one (the paper's local motion features come from a 3-D CNN), plus a
+learned embedding of the frame's time.
+
+Both learn on synthetic worlds (engine.data.scenes) that know each object's box and each event's frames, so the
+attention can be scored: does the word "triangle" look at the triangle, does "enters" look at the frames where
+something enters?
+"""
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import sacrebleu
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from engine.data import scenes
+from engine.models import common
+from engine.models.common import BOS, EOS, PAD, Vocab, model_device, pad
+from engine.registry import Claim, ModelSpec, register
+
+# Xu et al. 2015, Table 1: BLEU-4 (0-100) with soft attention, and the best earlier result on each set.
+PAPER_BLEU4 = {"Flickr8k": 19.5, "Flickr30k": 19.1, "COCO": 24.3}
+# Yao et al. 2015, Table 1: BLEU-4 on Youtube2Text with temporal attention (local + global).
+PAPER_VIDEO_BLEU4 = 41.92
+MAX_WORDS = 40                     # longest caption a model may write (the grammar's longest is shorter)
+
+
+@dataclass(frozen=True)
+class CaptionConfig:
+    size: int = 64              # image side in pixels (the paper: 224 x 224 photos)
+    train_scenes: int = 20000   # generated training scenes, 5 reference captions each (Flickr8k: 6,000 photos)
+    test_scenes: int = 500      # held-out scenes for BLEU-4 and the attention hit rate
+    channels: int = 64          # D, the length of each annotation vector (paper: 512, from VGG)
+    grid: int = 8               # the annotation grid is grid x grid = L places (paper: 14 x 14 = 196); a cell is
+                                # 8 px, smaller than the smallest shape, so a peak can land inside any object
+    emb: int = 64               # word vectors; the synthetic vocabulary has a few dozen words
+    hidden: int = 256           # LSTM units (paper: 1800)
+    attend: int = 128           # hidden units of f_att
+    doubly_stochastic: float = 1.0   # lambda of eq. 14 (paper: 1)
+    steps: int = 6000           # minibatches
+    batch_size: int = 64
+    lr: float = 1e-3            # Adam (paper: RMSProp on Flickr8k, Adam on the others)
+    beam: int = 3               # beam width of the captions that are scored and shown
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class VideoCaptionConfig:
+    size: int = 48              # frame side in pixels
+    frames: int = 16            # T, frames per clip (paper: 26 sampled frames)
+    train_videos: int = 6000    # generated training clips, 5 reference captions each (Youtube2Text: 1,200)
+    test_videos: int = 300      # held-out clips
+    channels: int = 48          # length of each frame's feature vector (paper: 1024 + 352 from GoogLeNet + 3-D CNN)
+    emb: int = 64
+    hidden: int = 256           # LSTM units (paper: 3518 in total)
+    attend: int = 128
+    doubly_stochastic: float = 0.0   # the video model has no such penalty in the paper: a word may use a few frames
+    steps: int = 4000
+    batch_size: int = 32
+    lr: float = 1e-3            # Adam (paper: Adadelta)
+    beam: int = 3
+    seed: int = 0
+
+
+@functools.cache
+def vocabulary() -> Vocab:
+    """Fixed by the scene grammar, so a checkpoint's ids never depend on its data."""
+    return Vocab(("<pad>", "<s>", "</s>", "<unk>") + tuple(scenes.vocabulary()))
+
+
+# ---------------------------------------------------------------- encoders
+
+def conv(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, padding=dilation, dilation=dilation),
+                         nn.BatchNorm2d(c_out), nn.ReLU())
+
+
+class ImageEncoder(nn.Module):
+    """(B, 3, S, S) pixels in [0, 1] -> (B, L, D) annotation vectors, one per cell of a grid x grid map, each with a
+    learned embedding of its place added (the decoder has to know where a cell is to say "left of")."""
+
+    def __init__(self, config: CaptionConfig):
+        super().__init__()
+        d, stride = config.channels, config.size // config.grid
+        layers, c = [], 3
+        while stride > 1:                           # halve the resolution down to the grid
+            layers.append(conv(c, d // 2 if c == 3 else d, stride=2))
+            c, stride = layers[-1][0].out_channels, stride // 2
+        # Dilated convolutions widen what one cell sees, so a large shape is recognised as a whole.
+        layers += [conv(c, d), conv(d, d, dilation=2), conv(d, d, dilation=4)]
+        self.net = nn.Sequential(*layers)
+        self.place = nn.Parameter(torch.zeros(config.grid * config.grid, d))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        a = self.net(images)                                                   # (B, D, grid, grid)
+        return a.flatten(2).transpose(1, 2) + self.place                      # (B, L, D)
+
+
+class FrameEncoder(nn.Module):
+    """(B, T, 3, S, S) frames in [0, 1] -> (B, T, D): each frame and its difference to the previous frame through a
+    small CNN, averaged over space, plus a learned embedding of the frame's time."""
+
+    def __init__(self, config: VideoCaptionConfig):
+        super().__init__()
+        d = config.channels
+        self.net = nn.Sequential(conv(6, d // 2, stride=2), conv(d // 2, d, stride=2), conv(d, d, stride=2),
+                                 conv(d, d, dilation=2))
+        self.time = nn.Parameter(torch.zeros(config.frames, d))
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        b, t = frames.shape[:2]
+        motion = frames - torch.cat([frames[:, :1], frames[:, :-1]], 1)          # (B, T, 3, S, S)
+        x = torch.cat([frames, motion], 2).flatten(0, 1)                        # (B T, 6, S, S)
+        features = self.net(x).mean((2, 3)).view(b, t, -1)                     # (B, T, D)
+        return features + self.time[:t]
+
+
+# ---------------------------------------------------------------- the attending decoder
+
+class Attention(nn.Module):
+    """f_att: alpha_t = softmax_i(w^T tanh(W_a a_i + W_h h_{t-1}))."""
+
+    def __init__(self, features: int, hidden: int, attend: int):
+        super().__init__()
+        self.w_a = nn.Linear(features, attend)
+        self.w_h = nn.Linear(hidden, attend)
+        self.w = nn.Linear(attend, 1)
+
+    def forward(self, wa: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        return F.softmax(self.w(torch.tanh(wa + self.w_h(h)[:, None])).squeeze(-1), -1)       # (B, L)
+
+
+class Decoder(nn.Module):
+    """The LSTM that writes one word per step from a soft-attention glimpse z_t of the annotations."""
+
+    def __init__(self, n_words: int, features: int, emb: int, hidden: int, attend: int):
+        super().__init__()
+        self.embed = nn.Embedding(n_words, emb, padding_idx=PAD)
+        self.attention = Attention(features, hidden, attend)
+        self.init_h = nn.Linear(features, hidden)
+        self.init_c = nn.Linear(features, hidden)
+        self.gate = nn.Linear(hidden, 1)                                        # f_beta
+        self.lstm = nn.LSTMCell(emb + features, hidden)
+        self.out_h = nn.Linear(hidden, emb)                                     # L_h
+        self.out_z = nn.Linear(features, emb)                                   # L_z
+        self.out = nn.Linear(emb, n_words)                                      # L_o
+
+    def start(self, a: torch.Tensor) -> dict:
+        """What every step needs: the annotations, W_a a_i (computed once), and (h_0, c_0)."""
+        mean = a.mean(1)
+        return {"a": a, "wa": self.attention.w_a(a), "state": (torch.tanh(self.init_h(mean)),
+                                                              torch.tanh(self.init_c(mean)))}
+
+    def step(self, a: torch.Tensor, wa: torch.Tensor, state: tuple, y_prev: torch.Tensor):
+        """One word: (logits (B, V), (h, c), alpha (B, L))."""
+        h, c = state
+        alpha = self.attention(wa, h)
+        z = torch.sigmoid(self.gate(h)) * torch.einsum("bl,bld->bd", alpha, a)     # (B, D)
+        e = self.embed(y_prev)
+        h, c = self.lstm(torch.cat([e, z], -1), (h, c))
+        logits = self.out(e + self.out_h(h) + self.out_z(z))
+        return logits, (h, c), alpha
+
+    def forward(self, a: torch.Tensor, tgt_in: torch.Tensor):
+        """Teacher forcing: (logits (B, T, V), alphas (B, T, L))."""
+        memory = self.start(a)
+        state, logits, alphas = memory["state"], [], []
+        for t in range(tgt_in.shape[1]):
+            out, state, alpha = self.step(a, memory["wa"], state, tgt_in[:, t])
+            logits.append(out)
+            alphas.append(alpha)
+        return torch.stack(logits, 1), torch.stack(alphas, 1)
+
+
+class Captioner(nn.Module):
+    """An encoder (image or frames) and the attending decoder."""
+
+    def __init__(self, encoder: nn.Module, config):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = Decoder(len(vocabulary()), config.channels, config.emb, config.hidden, config.attend)
+
+    def forward(self, inputs: torch.Tensor, tgt_in: torch.Tensor):
+        return self.decoder(self.encoder(inputs), tgt_in)
+
+    @torch.no_grad()
+    def greedy(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batched greedy captions: ids (B, T) ending with EOS or cut at MAX_WORDS, and alphas (B, T, L)."""
+        memory = self.decoder.start(self.encoder(inputs))
+        state = memory["state"]
+        y = torch.full((len(inputs),), BOS, dtype=torch.long, device=inputs.device)
+        done = torch.zeros(len(inputs), dtype=torch.bool, device=inputs.device)
+        ids, alphas = [], []
+        for _ in range(MAX_WORDS):
+            logits, state, alpha = self.decoder.step(memory["a"], memory["wa"], state, y)
+            y = logits.argmax(-1).masked_fill(done, PAD)
+            ids.append(y)
+            alphas.append(alpha)
+            done |= y == EOS
+            if done.all():
+                break
+        return torch.stack(ids, 1), torch.stack(alphas, 1)
+
+    @torch.no_grad()
+    def caption(self, inputs: torch.Tensor, beam: int) -> "Caption":
+        """One input (1, ...) captioned by beam search, with the attention of each word (and of EOS)."""
+        memory = self.decoder.start(self.encoder(inputs))
+
+        def step(state, y):
+            k = len(y)
+            return self.decoder.step(memory["a"].expand(k, -1, -1), memory["wa"].expand(k, -1, -1), state, y)
+
+        out = common.beam_search(step, memory["state"], beam, MAX_WORDS)
+        return Caption(vocabulary().decode(out.ids), out.ended, out.attention, out.log_prob)
+
+
+@dataclass
+class Caption:
+    words: list[str]
+    ended: bool                 # False when cut at MAX_WORDS before the model wrote EOS
+    attention: np.ndarray       # (len(words) + ended, L): the attention before each word (and before EOS)
+    log_prob: float
+
+
+def image_captioner(config: CaptionConfig) -> Captioner:
+    return Captioner(ImageEncoder(config), config)
+
+
+def video_captioner(config: VideoCaptionConfig) -> Captioner:
+    return Captioner(FrameEncoder(config), config)
+
+
+# ---------------------------------------------------------------- data
+
+@dataclass(frozen=True)
+class CaptionData:
+    x: torch.Tensor             # (N, ...) uint8 images (N, 3, S, S) or clips (N, T, 3, S, S)
+    captions: torch.Tensor      # (N, R, W) padded ids of the R reference captions: BOS words EOS
+    test: list                  # scenes.Scene or scenes.Video, held out
+    x_test: torch.Tensor        # uint8, like x
+
+
+def channels_first(pixels: np.ndarray) -> torch.Tensor:
+    """(..., S, S, 3) uint8 -> (..., 3, S, S) uint8."""
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(pixels, -1, -3)))
+
+
+def to_input(pixels: torch.Tensor, dev) -> torch.Tensor:
+    return pixels.to(dev).float() / 255
+
+
+def reference_ids(items: list) -> torch.Tensor:
+    voc = vocabulary()
+    rows = [[BOS] + voc.encode(c) + [EOS] for item in items for c in item.captions]
+    ids = pad(rows)
+    return ids.view(len(items), -1, ids.shape[-1])                                # (N, R, W)
+
+
+@functools.cache
+def test_set(config) -> tuple[list, torch.Tensor]:
+    """The held-out scenes (CaptionConfig) or clips (VideoCaptionConfig), and their pixels (uint8, channels first).
+    A seed of its own, so none of them is a training item."""
+    if isinstance(config, CaptionConfig):
+        items = scenes.scenes(config.test_scenes, config.seed + 1, config.size)
+        return items, channels_first(np.stack([s.image for s in items]))
+    items = scenes.videos(config.test_videos, config.seed + 1, config.frames, config.size)
+    return items, channels_first(np.stack([v.frames for v in items]))
+
+
+@functools.cache
+def image_data(config: CaptionConfig) -> CaptionData:
+    train = scenes.scenes(config.train_scenes, config.seed, config.size)
+    return CaptionData(channels_first(np.stack([s.image for s in train])), reference_ids(train), *test_set(config))
+
+
+@functools.cache
+def video_data(config: VideoCaptionConfig) -> CaptionData:
+    train = scenes.videos(config.train_videos, config.seed, config.frames, config.size)
+    return CaptionData(channels_first(np.stack([v.frames for v in train])), reference_ids(train), *test_set(config))
+
+
+# ---------------------------------------------------------------- training
+
+def train_step(model, data, config, generator) -> torch.Tensor:
+    """Cross-entropy of one reference caption per input (drawn at random among its references), plus the doubly
+    stochastic penalty on the attention."""
+    idx = torch.randint(0, len(data.x), (config.batch_size,), generator=generator)
+    ref = torch.randint(0, data.captions.shape[1], (config.batch_size,), generator=generator)
+    dev = model_device(model)
+    tgt = data.captions[idx, ref]
+    tgt = tgt[:, :int((tgt != PAD).sum(1).max())].to(dev)                       # (B, W)
+    logits, alphas = model(to_input(data.x[idx], dev), tgt[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1), ignore_index=PAD)
+    if config.doubly_stochastic:
+        loss = loss + config.doubly_stochastic * doubly_stochastic_penalty(alphas, tgt[:, 1:] != PAD)
+    return loss
+
+
+def doubly_stochastic_penalty(alphas: torch.Tensor, words: torch.Tensor) -> torch.Tensor:
+    """Eq. 14's sum_i (1 - sum_t alpha_ti)^2, over the real words (`words`: (B, T) bool, padding excluded),
+    averaged over the batch and divided by L so that lambda does not depend on the grid's size."""
+    seen = (alphas * words[..., None]).sum(1)                                    # (B, L): attention summed over t
+    return ((1 - seen) ** 2).sum(1).mean() / alphas.shape[-1]
+
+
+# ---------------------------------------------------------------- evaluation
+
+def bleu4(hypotheses: list[list[str]], references: list) -> float:
+    """Corpus BLEU-4 (sacrebleu, 0-100) against every reference caption of each item."""
+    streams = [[" ".join(refs[r]) for refs in references] for r in range(len(references[0]))]
+    return sacrebleu.corpus_bleu([" ".join(h) for h in hypotheses], streams, tokenize="none").score
+
+
+def cell_centres(grid: int, size: int) -> np.ndarray:
+    """(L, 2) pixel (x, y) of each grid cell's centre, in the encoder's row-major order."""
+    centre = (np.arange(grid) + 0.5) * size / grid
+    ys, xs = np.meshgrid(centre, centre, indexing="ij")
+    return np.stack([xs.ravel(), ys.ravel()], 1)
+
+
+def attention_hits(captions: list, test: list, grid: int, size: int) -> tuple[int, int]:
+    """(hits, object words): an object word is a hit when the centre of its most attended cell lies inside the
+    box of the object it names."""
+    centres = cell_centres(grid, size)
+    hits = total = 0
+    for caption, scene in zip(captions, test):
+        for pos, thing in scenes.object_words(caption.words, scene.things):
+            x, y = centres[caption.attention[pos].argmax()]
+            x0, y0, x1, y1 = scene.things[thing].box
+            hits += bool(x0 <= x < x1 and y0 <= y < y1)
+            total += 1
+    return hits, total
+
+
+def temporal_hits(captions: list, test: list) -> tuple[int, int]:
+    """(hits, event words): an event word is a hit when its most attended frame lies in the event's span."""
+    hits = total = 0
+    for caption, video in zip(captions, test):
+        for pos, event in scenes.event_words(caption.words, video):
+            frame = int(caption.attention[pos].argmax())
+            hits += bool(video.events[event].start <= frame < video.events[event].end)
+            total += 1
+    return hits, total
+
+
+def caption_all(model: Captioner, x: torch.Tensor, beam: int) -> list[Caption]:
+    dev = model_device(model)
+    return [model.caption(to_input(x[i:i + 1], dev), beam) for i in range(len(x))]
+
+
+def evaluate_images(model, data, config, deps) -> dict:
+    model.eval()
+    captions = caption_all(model, data.x_test, config.beam)
+    hits, total = attention_hits(captions, data.test, config.grid, config.size)
+    return {"bleu4": round(bleu4([c.words for c in captions], [s.captions for s in data.test]), 2),
+            "attention_hit_rate": round(hits / max(total, 1), 4), "object_words": total,
+            "exact": round(float(np.mean([tuple(c.words) in s.captions for c, s in zip(captions, data.test)])), 4),
+            "test_scenes": len(data.test), "setting": image_setting(config)}
+
+
+def evaluate_videos(model, data, config, deps) -> dict:
+    model.eval()
+    captions = caption_all(model, data.x_test, config.beam)
+    hits, total = temporal_hits(captions, data.test)
+    return {"bleu4": round(bleu4([c.words for c in captions], [v.captions for v in data.test]), 2),
+            "temporal_hit_rate": round(hits / max(total, 1), 4), "event_words": total,
+            "exact": round(float(np.mean([tuple(c.words) in v.captions for c, v in zip(captions, data.test)])), 4),
+            "test_videos": len(data.test), "setting": video_setting(config)}
+
+
+def image_setting(config: CaptionConfig) -> str:
+    return (f"synthetic shape scenes of {config.size} x {config.size} px, {config.train_scenes:,} for training with "
+            f"5 captions each, {config.test_scenes} held out; a {config.grid} x {config.grid} grid of "
+            f"{config.channels}-d annotations from a CNN trained with the captioner, LSTM of {config.hidden}, beam "
+            f"{config.beam} (paper: photos, VGG features pretrained on ImageNet, 14 x 14 x 512, LSTM of 1800)")
+
+
+def video_setting(config: VideoCaptionConfig) -> str:
+    return (f"synthetic event clips of {config.frames} frames of {config.size} x {config.size} px, "
+            f"{config.train_videos:,} for training with 5 captions each, {config.test_videos} held out; "
+            f"{config.channels}-d frame features from a CNN over each frame and its difference to the previous one, "
+            f"LSTM of {config.hidden}, beam {config.beam} (paper: Youtube2Text, 1,970 real clips, GoogLeNet and "
+            f"3-D CNN features)")
+
+
+def image_claims(metrics: dict) -> list[Claim]:
+    paper = ", ".join(f"{k} {v}" for k, v in PAPER_BLEU4.items()) + " BLEU-4 (Table 1); qualitative attention maps"
+    return [Claim(page="captioning", claim="Attention looks where the word is (slides 111-116)", paper=paper,
+                  ours=f"BLEU-4 {metrics['bleu4']:.1f}; {metrics['attention_hit_rate']:.0%} of "
+                       f"{metrics['object_words']} object words attend inside their object's box",
+                  holds=metrics["bleu4"] >= 60 and metrics["attention_hit_rate"] >= 0.7, setting=metrics["setting"])]
+
+
+def video_claims(metrics: dict) -> list[Claim]:
+    return [Claim(page="captioning", claim="Temporal attention picks the frames of each event (slides 117-118)",
+                  paper=f"Youtube2Text BLEU-4 {PAPER_VIDEO_BLEU4} (Table 1); qualitative attention over frames",
+                  ours=f"BLEU-4 {metrics['bleu4']:.1f}; {metrics['temporal_hit_rate']:.0%} of "
+                       f"{metrics['event_words']} event words attend inside their event's frames",
+                  holds=metrics["bleu4"] >= 50 and metrics["temporal_hit_rate"] >= 0.7, setting=metrics["setting"])]
+
+
+register(ModelSpec(
+    name="captioner",
+    title="Show, attend and tell (synthetic shape scenes)",
+    page="captioning",
+    config_cls=CaptionConfig,
+    presets={
+        "tiny": CaptionConfig(size=32, train_scenes=200, test_scenes=8, channels=16, grid=8, emb=16, hidden=32,
+                              attend=16, steps=20, batch_size=16, beam=2),
+        "cpu": CaptionConfig(),
+        # Twice the resolution and ten times the scenes; a user with photos trains on them with this preset.
+        "gpu": CaptionConfig(size=128, train_scenes=100000, test_scenes=1000, channels=256, grid=16, emb=128,
+                             hidden=512, attend=256, steps=30000, batch_size=128),
+    },
+    build=image_captioner,
+    data=image_data,
+    train_step=train_step,
+    evaluate=evaluate_images,
+    claims=image_claims,
+))
+
+register(ModelSpec(
+    name="video_captioner",
+    title="Temporal attention for video captions (synthetic event clips)",
+    page="captioning",
+    config_cls=VideoCaptionConfig,
+    presets={
+        "tiny": VideoCaptionConfig(size=32, frames=8, train_videos=60, test_videos=4, channels=16, emb=16,
+                                   hidden=32, attend=16, steps=10, batch_size=8, beam=2),
+        "cpu": VideoCaptionConfig(),
+        "gpu": VideoCaptionConfig(size=64, frames=24, train_videos=50000, test_videos=1000, channels=256, emb=128,
+                                  hidden=512, attend=256, steps=30000, batch_size=64),
+    },
+    build=video_captioner,
+    data=video_data,
+    train_step=train_step,
+    evaluate=evaluate_videos,
+    claims=video_claims,
+))
+
+
+# ---------------------------------------------------------------- the page's calls
+
+def square(rgb: np.ndarray, size: int) -> np.ndarray:
+    """(H, W, 3) uint8 -> (size, size, 3) uint8: padded to a square with black (the scenes' backgrounds are dark,
+    and no part of the picture is cut off), then resized with area averaging."""
+    h, w = rgb.shape[:2]
+    side = max(h, w)
+    canvas = np.zeros((side, side, 3), dtype=np.uint8)
+    canvas[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = rgb
+    return np.asarray(Image.fromarray(canvas).resize((size, size), Image.BOX))
+
+
+def describe_image(model: Captioner, rgb: np.ndarray, config: CaptionConfig, beam: int) -> tuple[Caption, np.ndarray]:
+    """(the caption with its attention maps (len(words) + ended, grid, grid), the square image the model saw)."""
+    seen = square(rgb, config.size)
+    caption = model.caption(to_input(channels_first(seen[None]), model_device(model)), beam)
+    caption.attention = caption.attention.reshape(-1, config.grid, config.grid)        # (T, grid, grid)
+    return caption, seen
+
+
+def describe_clip(model: Captioner, frames: np.ndarray, config: VideoCaptionConfig,
+                  beam: int) -> tuple[Caption, np.ndarray]:
+    """(the caption with its attention over frames (len(words) + ended, T), the square frames the model saw).
+    `frames` must already be sampled to config.frames."""
+    if len(frames) != config.frames:
+        raise ValueError(f"the model reads clips of {config.frames} frames, not {len(frames)}")
+    seen = np.stack([square(f, config.size) for f in frames])
+    return model.caption(to_input(channels_first(seen[None]), model_device(model)), beam), seen
+
+
+@dataclass(frozen=True)
+class Example:
+    index: int                  # into the test set
+    bleu: float                 # sentence BLEU-4 (0-100) against the item's references
+    words: tuple[str, ...]
+    attention: np.ndarray       # (len(words) + 1, L or T)
+
+
+@torch.no_grad()
+def ranked_examples(model: Captioner, config, count: int) -> list[Example]:
+    """The first `count` test items captioned greedily, best sentence BLEU first."""
+    items, pixels = test_set(config)
+    voc, dev = vocabulary(), model_device(model)
+    out = []
+    for start in range(0, min(count, len(items)), 50):
+        stop = min(start + 50, count, len(items))
+        ids, alphas = model.greedy(to_input(pixels[start:stop], dev))
+        for row, (seq, alpha) in enumerate(zip(ids.tolist(), alphas.cpu().numpy())):
+            words = voc.decode(seq)
+            refs = [" ".join(r) for r in items[start + row].captions]
+            score = sacrebleu.sentence_bleu(" ".join(words), refs, tokenize="none").score
+            out.append(Example(start + row, score, tuple(words), alpha[:len(words) + 1]))
+    return sorted(out, key=lambda e: -e.bleu)
