@@ -56,8 +56,29 @@ def _train_one(name: str, preset: str, config, ship: bool) -> None:
         print(f"  shipped {store.ship(ckpt, preset).path}", file=sys.stderr)
 
 
+def overrides(name: str, preset: str, pairs: list[str] | None) -> dict:
+    """--set FIELD=VALUE pairs as config overrides, each value read as the type of the preset's own value."""
+    defaults = registry.config_dict(registry.get(name).config(preset))
+    out = {}
+    for pair in pairs or []:
+        field, sep, text = pair.partition("=")
+        if not sep or field not in defaults:
+            raise ValueError(f"--set takes FIELD=VALUE with a field of {name}: {', '.join(defaults)}")
+        kind = type(defaults[field])
+        if kind is bool:
+            if text.lower() not in ("true", "false"):
+                raise ValueError(f"--set {field}= takes true or false")
+            out[field] = text.lower() == "true"
+            continue
+        try:
+            out[field] = kind(text)
+        except ValueError:
+            raise ValueError(f"--set {field}= takes a {kind.__name__}, not {text!r}") from None
+    return out
+
+
 def cmd_train(args) -> int:
-    spec, config = api.resolve(args.name, args.preset)
+    spec, config = api.resolve(args.name, args.preset, **overrides(args.name, args.preset, args.set))
     _train_one(args.name, args.preset, config, args.ship)
     return 0
 
@@ -79,7 +100,7 @@ def cmd_warmup(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    spec, config = api.resolve(args.name, args.preset)
+    spec, config = api.resolve(args.name, args.preset, **overrides(args.name, args.preset, args.set))
     metrics, ckpt = api.evaluate(args.name, config)
     out = dict(metrics, checkpoint={"name": ckpt.name, "preset": args.preset, "config_hash": ckpt.config_hash,
                                     "source": ckpt.source, "path": str(ckpt.path)})
@@ -116,6 +137,9 @@ def cmd_worker(args) -> int:
     return jobs.run_worker(args.folder)
 
 
+SET_HELP = "change one config field of the preset (repeatable), e.g. --set photos=/data/Flickr8k"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -128,6 +152,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--preset", **preset)
     s.add_argument("--ship", action="store_true", help="also copy it into assets/checkpoints and the manifest")
+    s.add_argument("--set", action="append", metavar="FIELD=VALUE", help=SET_HELP)
     s.set_defaults(func=cmd_train)
     s = sub.add_parser("warmup", help="train every model not yet stored for the preset")
     s.add_argument("--preset", **preset)
@@ -137,6 +162,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--preset", **preset)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--set", action="append", metavar="FIELD=VALUE", help=SET_HELP)
     s.set_defaults(func=cmd_eval)
     s = sub.add_parser("jobs", help="training jobs and their progress")
     s.add_argument("--json", action="store_true")

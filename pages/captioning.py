@@ -24,6 +24,8 @@ ALLOWED = {"mode": list(MODES), "src": list(IMAGE_SOURCES), "vsrc": list(VIDEO_S
            "clip": (0, 10_000), "beam": BEAMS}
 END = "<end>"                      # the attention before the model wrote its end-of-caption token
 CANVAS = 256
+FUNCTION_WORDS = {"a", ",", "of", "and", "then", END}   # words not shown in the small strips
+STRIP = 10
 RANKED = 100                       # test items ranked by BLEU for "the good and the bad"
 SHOWN = 3
 
@@ -215,12 +217,12 @@ def frames_chart(labels: list[str], attention: np.ndarray, spans: dict[int, tupl
              "event": spans.get(i, (0, 0))[0] <= t < spans.get(i, (0, 0))[1]}
             for i, w in enumerate(labels) for t in range(attention.shape[1])]
     base = alt.Chart(pd.DataFrame(rows)).encode(
-        x=alt.X("frame:O", title="frame"), y=alt.Y("word:N", sort=None, title=None,
+        x=alt.X("frame:O", title="frame", axis=alt.Axis(labelAngle=0)), y=alt.Y("word:N", sort=None, title=None,
                                                    axis=alt.Axis(labelExpr="slice(datum.label, 3)")))
     heat = base.mark_rect().encode(color=alt.Color("weight:Q", scale=alt.Scale(scheme="oranges"), legend=None),
                                    tooltip=["word", "frame", alt.Tooltip("weight:Q", format=".2f")])
     truth = base.transform_filter("datum.event").mark_rect(fill=None, stroke="#1f5fa8", strokeWidth=1.5)
-    return (heat + truth).properties(height=22 * len(labels))
+    return (heat + truth).properties(height=alt.Step(20))
 
 
 def video_view(config):
@@ -281,9 +283,11 @@ def good_and_bad(loaded, name: str, config) -> None:
             st.markdown(f"#{example.index} · BLEU {example.bleu:.0f} · **{' '.join(example.words)}**  \n"
                         f"reference: {' '.join(item.captions[0])}")
             if name == "captioner":
+                shown = [i for i, w in enumerate(labels) if w not in FUNCTION_WORDS][:STRIP]
                 maps = example.attention.reshape(-1, config.grid, config.grid)
-                st.image(images.tile([images.attention_overlay(item.image, m, 96) for m in maps], cols=len(maps),
-                                     background=255), caption=" · ".join(labels), width="stretch")
+                st.image(images.tile([images.resized(item.image, 96)] + [images.attention_overlay(item.image, maps[i], 96) for i in shown],
+                                     cols=STRIP + 1, background=255),
+                         caption="the scene · " + " · ".join(labels[i] for i in shown), width="stretch")
             else:
                 st.altair_chart(frames_chart(labels, example.attention, {}), width="stretch")
 

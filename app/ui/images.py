@@ -82,6 +82,11 @@ def gif(frames: list[np.ndarray], frame_ms: int = 150, hold_ms: int = 1200) -> b
     return buffer.getvalue()
 
 
+def resized(rgb: np.ndarray, size: int) -> np.ndarray:
+    """An RGB image scaled to size x size, pixels kept crisp."""
+    return np.asarray(Image.fromarray(rgb).resize((size, size), Image.NEAREST))
+
+
 def attention_overlay(rgb: np.ndarray, alpha: np.ndarray, size: int = 192) -> np.ndarray:
     """An image (H, W, 3) uint8 with a grid of attention weights (g, g) laid over it as in Xu et al.'s figures:
     the weights upsampled smoothly (bicubic, then a Gaussian blur of half a cell), the image kept bright where the

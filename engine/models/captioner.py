@@ -19,8 +19,10 @@ Both learn on synthetic worlds (engine.data.scenes) that know each object's box 
 attention can be scored: does the word "triangle" look at the triangle, does "enters" look at the frames where
 something enters?
 """
+import collections
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import sacrebleu
@@ -29,7 +31,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from engine.data import scenes
+from engine.data import DataError, caption_sets, media, scenes
 from engine.models import common
 from engine.models.common import BOS, EOS, PAD, Vocab, model_device, pad
 from engine.registry import Claim, ModelSpec, register
@@ -53,10 +55,17 @@ class CaptionConfig:
     hidden: int = 256           # LSTM units (paper: 1800)
     attend: int = 128           # hidden units of f_att
     doubly_stochastic: float = 1.0   # lambda of eq. 14 (paper: 1)
+    start_from_image: bool = True    # h_0, c_0 = f_init(mean_i a_i) as in the paper; False starts from a learned
+                                     # state, so all the decoder learns of the image comes through its attention
     steps: int = 6000           # minibatches
     batch_size: int = 64
     lr: float = 1e-3            # Adam (paper: RMSProp on Flickr8k, Adam on the others)
     beam: int = 3               # beam width of the captions that are scored and shown
+    # Photos instead of scenes (python -m engine train captioner --preset gpu --set photos=PATH): a Flickr8k folder,
+    # or with `annotations` a COCO images folder. Every 10th photo is held out; there are no boxes to score.
+    photos: str = ""
+    annotations: str = ""       # a COCO captions JSON for the photos folder
+    vocab_size: int = 10000     # photos: the most frequent caption words kept (paper: 10,000)
     seed: int = 0
 
 
@@ -71,17 +80,25 @@ class VideoCaptionConfig:
     hidden: int = 256           # LSTM units (paper: 3518 in total)
     attend: int = 128
     doubly_stochastic: float = 0.0   # the video model has no such penalty in the paper: a word may use a few frames
-    steps: int = 4000
+    start_from_image: bool = True    # h_0, c_0 from the mean frame feature, as in the paper
+    steps: int = 2000           # about 15 minutes on 2 cores
     batch_size: int = 32
     lr: float = 1e-3            # Adam (paper: Adadelta)
     beam: int = 3
     seed: int = 0
 
 
+SPECIALS = ("<pad>", "<s>", "</s>", "<unk>")
+
+
 @functools.cache
-def vocabulary() -> Vocab:
-    """Fixed by the scene grammar, so a checkpoint's ids never depend on its data."""
-    return Vocab(("<pad>", "<s>", "</s>", "<unk>") + tuple(scenes.vocabulary()))
+def vocabulary(config=None) -> Vocab:
+    """The synthetic worlds' words, fixed by their grammar, so a checkpoint's ids never depend on its data; for a
+    model of photos, the training captions' vocab_size most frequent words (ties in alphabetical order)."""
+    if not getattr(config, "photos", ""):
+        return Vocab(SPECIALS + tuple(scenes.vocabulary()))
+    counts = collections.Counter(w for item in photo_split(config)[0] for c in item.captions for w in c)
+    return Vocab(SPECIALS + tuple(sorted(counts, key=lambda w: (-counts[w], w))[:config.vocab_size]))
 
 
 # ---------------------------------------------------------------- encoders
@@ -149,8 +166,9 @@ class Attention(nn.Module):
 class Decoder(nn.Module):
     """The LSTM that writes one word per step from a soft-attention glimpse z_t of the annotations."""
 
-    def __init__(self, n_words: int, features: int, emb: int, hidden: int, attend: int):
+    def __init__(self, n_words: int, features: int, emb: int, hidden: int, attend: int, start_from_image: bool):
         super().__init__()
+        self.start_from_image = start_from_image
         self.embed = nn.Embedding(n_words, emb, padding_idx=PAD)
         self.attention = Attention(features, hidden, attend)
         self.init_h = nn.Linear(features, hidden)
@@ -163,7 +181,7 @@ class Decoder(nn.Module):
 
     def start(self, a: torch.Tensor) -> dict:
         """What every step needs: the annotations, W_a a_i (computed once), and (h_0, c_0)."""
-        mean = a.mean(1)
+        mean = a.mean(1) if self.start_from_image else torch.zeros_like(a[:, 0])
         return {"a": a, "wa": self.attention.w_a(a), "state": (torch.tanh(self.init_h(mean)),
                                                               torch.tanh(self.init_c(mean)))}
 
@@ -194,7 +212,9 @@ class Captioner(nn.Module):
     def __init__(self, encoder: nn.Module, config):
         super().__init__()
         self.encoder = encoder
-        self.decoder = Decoder(len(vocabulary()), config.channels, config.emb, config.hidden, config.attend)
+        self.vocab = vocabulary(config)
+        self.decoder = Decoder(len(self.vocab), config.channels, config.emb, config.hidden, config.attend,
+                               config.start_from_image)
 
     def forward(self, inputs: torch.Tensor, tgt_in: torch.Tensor):
         return self.decoder(self.encoder(inputs), tgt_in)
@@ -227,7 +247,7 @@ class Captioner(nn.Module):
             return self.decoder.step(memory["a"].expand(k, -1, -1), memory["wa"].expand(k, -1, -1), state, y)
 
         out = common.beam_search(step, memory["state"], beam, MAX_WORDS)
-        return Caption(vocabulary().decode(out.ids), out.ended, out.attention, out.log_prob)
+        return Caption(self.vocab.decode(out.ids), out.ended, out.attention, out.log_prob)
 
 
 @dataclass
@@ -265,17 +285,38 @@ def to_input(pixels: torch.Tensor, dev) -> torch.Tensor:
     return pixels.to(dev).float() / 255
 
 
-def reference_ids(items: list) -> torch.Tensor:
-    voc = vocabulary()
-    rows = [[BOS] + voc.encode(c) + [EOS] for item in items for c in item.captions]
+def reference_ids(items: list, voc: Vocab, references: int = scenes.REFERENCES) -> torch.Tensor:
+    """(N, R, W) padded ids of each item's first R captions (an item with fewer repeats its own)."""
+    rows = [[BOS] + voc.encode(item.captions[r % len(item.captions)])[:MAX_WORDS] + [EOS]
+            for item in items for r in range(references)]
     ids = pad(rows)
-    return ids.view(len(items), -1, ids.shape[-1])                                # (N, R, W)
+    return ids.view(len(items), references, ids.shape[-1])
+
+
+@functools.cache
+def photo_split(config: CaptionConfig) -> tuple[list, list]:
+    """(training, held-out) photos of a Flickr8k folder or a COCO captions JSON: every 10th held out."""
+    items = (caption_sets.read_coco(Path(config.annotations), Path(config.photos)) if config.annotations
+             else caption_sets.read_flickr8k(Path(config.photos)))
+    return [p for i, p in enumerate(items) if i % 10], [p for i, p in enumerate(items) if not i % 10]
+
+
+def photo_pixels(items: list, size: int) -> torch.Tensor:
+    """The photos read as uploads are (any mode, EXIF rotation), squared to size x size, channels first."""
+    try:
+        return channels_first(np.stack([square(media.read_image(p.image_path.read_bytes(), p.image_path.name).rgb,
+                                               size) for p in items]))
+    except OSError as e:
+        raise DataError(f"cannot read a photo: {e}") from None
 
 
 @functools.cache
 def test_set(config) -> tuple[list, torch.Tensor]:
     """The held-out scenes (CaptionConfig) or clips (VideoCaptionConfig), and their pixels (uint8, channels first).
     A seed of its own, so none of them is a training item."""
+    if isinstance(config, CaptionConfig) and config.photos:
+        items = photo_split(config)[1][:config.test_scenes]
+        return items, photo_pixels(items, config.size)
     if isinstance(config, CaptionConfig):
         items = scenes.scenes(config.test_scenes, config.seed + 1, config.size)
         return items, channels_first(np.stack([s.image for s in items]))
@@ -285,14 +326,20 @@ def test_set(config) -> tuple[list, torch.Tensor]:
 
 @functools.cache
 def image_data(config: CaptionConfig) -> CaptionData:
+    voc = vocabulary(config)
+    if config.photos:
+        train = photo_split(config)[0][:config.train_scenes]
+        return CaptionData(photo_pixels(train, config.size), reference_ids(train, voc), *test_set(config))
     train = scenes.scenes(config.train_scenes, config.seed, config.size)
-    return CaptionData(channels_first(np.stack([s.image for s in train])), reference_ids(train), *test_set(config))
+    return CaptionData(channels_first(np.stack([s.image for s in train])), reference_ids(train, voc),
+                       *test_set(config))
 
 
 @functools.cache
 def video_data(config: VideoCaptionConfig) -> CaptionData:
     train = scenes.videos(config.train_videos, config.seed, config.frames, config.size)
-    return CaptionData(channels_first(np.stack([v.frames for v in train])), reference_ids(train), *test_set(config))
+    return CaptionData(channels_first(np.stack([v.frames for v in train])), reference_ids(train, vocabulary(config)),
+                       *test_set(config))
 
 
 # ---------------------------------------------------------------- training
@@ -367,11 +414,13 @@ def caption_all(model: Captioner, x: torch.Tensor, beam: int) -> list[Caption]:
 def evaluate_images(model, data, config, deps) -> dict:
     model.eval()
     captions = caption_all(model, data.x_test, config.beam)
-    hits, total = attention_hits(captions, data.test, config.grid, config.size)
-    return {"bleu4": round(bleu4([c.words for c in captions], [s.captions for s in data.test]), 2),
-            "attention_hit_rate": round(hits / max(total, 1), 4), "object_words": total,
-            "exact": round(float(np.mean([tuple(c.words) in s.captions for c, s in zip(captions, data.test)])), 4),
-            "test_scenes": len(data.test), "setting": image_setting(config)}
+    metrics = {"bleu4": round(bleu4([c.words for c in captions], [s.captions for s in data.test]), 2),
+               "exact": round(float(np.mean([tuple(c.words) in s.captions for c, s in zip(captions, data.test)])), 4),
+               "test_scenes": len(data.test), "setting": image_setting(config)}
+    if not config.photos:                                       # photos come without boxes
+        hits, total = attention_hits(captions, data.test, config.grid, config.size)
+        metrics |= {"attention_hit_rate": round(hits / max(total, 1), 4), "object_words": total}
+    return metrics
 
 
 def evaluate_videos(model, data, config, deps) -> dict:
@@ -385,6 +434,9 @@ def evaluate_videos(model, data, config, deps) -> dict:
 
 
 def image_setting(config: CaptionConfig) -> str:
+    if config.photos:
+        return (f"photos from {config.annotations or config.photos} at {config.size} x {config.size} px, "
+                f"{config.vocab_size:,} words, LSTM of {config.hidden}, beam {config.beam}")
     return (f"synthetic shape scenes of {config.size} x {config.size} px, {config.train_scenes:,} for training with "
             f"5 captions each, {config.test_scenes} held out; a {config.grid} x {config.grid} grid of "
             f"{config.channels}-d annotations from a CNN trained with the captioner, LSTM of {config.hidden}, beam "
@@ -497,7 +549,7 @@ class Example:
 def ranked_examples(model: Captioner, config, count: int) -> list[Example]:
     """The first `count` test items captioned greedily, best sentence BLEU first."""
     items, pixels = test_set(config)
-    voc, dev = vocabulary(), model_device(model)
+    voc, dev = model.vocab, model_device(model)
     out = []
     for start in range(0, min(count, len(items)), 50):
         stop = min(start + 50, count, len(items))

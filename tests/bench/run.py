@@ -11,8 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
+from PIL import Image
 from playwright.async_api import async_playwright
 from torch.func import grad, hessian
 
@@ -20,12 +22,12 @@ from app.ui import catalog
 from engine import api, jobs, registry
 from engine.analysis import critical, landscape, projection, vectors
 from engine.analysis.interpolation import interpolate
-from engine.data import grammar
+from engine.data import grammar, media
 from engine.data import vectors as vector_files
 from engine.data.mnist import load_mnist
 from engine.device import configure_threads
+from engine.models import captioner, seq2seq
 from engine.models import critical as critical_model
-from engine.models import seq2seq
 from engine.models.dae import LEVELS
 from engine.models.draw import replay_generation
 from engine.train import build_model, make_step
@@ -167,6 +169,42 @@ def draw_replay_ms() -> float:
     return statistics.median(runs)
 
 
+def caption_seconds(tmp: Path) -> dict[str, float]:
+    """Seconds from uploaded bytes to a caption with its attention, shipped models, beam 3, median of three: a
+    1024 x 768 JPEG photo-sized scene, and a 10-second 30 fps 640 x 480 MP4 (decoding included)."""
+    rng = np.random.default_rng(0)
+    photo = tmp / "photo.jpg"
+    Image.fromarray(rng.integers(0, 255, (768, 1024, 3), dtype=np.uint8)).save(photo, quality=90)
+    clip = tmp / "clip.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (640, 480))
+    for t in range(300):
+        frame = np.full((480, 640, 3), 40, np.uint8)
+        frame[200:280, 2 * t:2 * t + 80] = (0, 0, 220)
+        writer.write(frame)
+    writer.release()
+    image_config, video_config = registry.get("captioner").config("cpu"), registry.get("video_captioner").config("cpu")
+    image_model = api.load("captioner", image_config).model
+    video_model = api.load("video_captioner", video_config).model
+
+    def image() -> None:
+        picture = media.read_image(photo.read_bytes(), photo.name)
+        captioner.describe_image(image_model, picture.rgb, image_config, 3)
+
+    def video() -> None:
+        frames = media.read_video(clip.read_bytes(), clip.name, video_config.frames).frames
+        captioner.describe_clip(video_model, frames, video_config, 3)
+
+    runs = {}
+    for name, job in (("image", image), ("video", video)):
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            job()
+            times.append(time.perf_counter() - start)
+        runs[name] = statistics.median(times)
+    return runs
+
+
 def translation_ms(words: int = 20, beam: int = 5) -> float:
     """Milliseconds to translate one sentence of `words` words with beam search, for each of the shipped
     networks, median of five sentences."""
@@ -273,7 +311,11 @@ async def main() -> None:
             ("engine: UMAP of 10,000 GloVe words, compiled", f"{projection_seconds('umap', 10_000):.1f} s",
              "the most points a projection takes"),
             ("engine: t-SNE of 5,000 GloVe words", f"{projection_seconds('tsne'):.1f} s", "then cached on disk"),
-            ("server: /embeddings script run (no browser)", f"{script_seconds('pages/embeddings.py'):.2f} s", "")]
+            ("server: /embeddings script run (no browser)", f"{script_seconds('pages/embeddings.py'):.2f} s", ""),
+            *[(f"engine: caption an uploaded {what}", f"{seconds:.2f} s", budget) for (what, budget), seconds in zip(
+                (("1024 x 768 JPEG", "<= 0.5 s"), ("10 s 30 fps 640 x 480 MP4", "<= 3 s")),
+                caption_seconds(Path(cache)).values())],
+            ("server: /captioning script run (no browser)", f"{script_seconds('pages/captioning.py'):.2f} s", "")]
     with streamlit_server({"PLAYGROUND_CACHE": cache}) as (url, proc):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

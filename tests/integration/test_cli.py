@@ -48,3 +48,40 @@ def test_unknown_model_fails_with_one_line(tmp_path):
 def test_jobs_lists_nothing_on_a_fresh_cache(tmp_path):
     out = run_cli("jobs", "--json", cache=tmp_path)
     assert out.returncode == 0 and json.loads(out.stdout) == []
+
+
+def flickr_fixture(folder) -> None:
+    """A Flickr8k folder in the CSV layout: 20 photos (rendered scenes), 2 captions each."""
+    from PIL import Image
+
+    from engine.data import scenes
+
+    (folder / "Images").mkdir(parents=True)
+    rows = ["image,caption"]
+    for i, item in enumerate(scenes.scenes(20, 5, 32)):
+        Image.fromarray(item.image).save(folder / "Images" / f"{i}.jpg")
+        rows += [f"{i}.jpg,{' '.join(c).capitalize()} .".replace(" ,", "") for c in item.captions[:2]]
+    (folder / "captions.txt").write_text("\n".join(rows) + "\n")
+
+
+def test_a_captioner_trains_on_photos_named_on_the_command_line(tmp_path):
+    flickr_fixture(tmp_path / "flickr")
+    photos = f"photos={tmp_path / 'flickr'}"
+    out = run_cli("train", "captioner", "--preset", "tiny", "--set", photos, "--set", "vocab_size=12",
+                  cache=tmp_path)
+    assert out.returncode == 0, out.stderr
+    out = run_cli("eval", "captioner", "--preset", "tiny", "--set", photos, "--set", "vocab_size=12", "--json",
+                  cache=tmp_path)
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout)
+    assert metrics["test_scenes"] == 2 and 0 <= metrics["bleu4"] <= 100
+    assert "attention_hit_rate" not in metrics                     # photos come without boxes
+    assert "photos from" in metrics["setting"]
+
+
+def test_a_bad_setting_fails_with_one_line(tmp_path):
+    for args, message in ((("--set", "beam=wide"), "takes a int"), (("--set", "colour=red"), "FIELD=VALUE"),
+                          (("--set", f"photos={tmp_path / 'missing'}"), "missing is not a folder")):
+        out = run_cli("train", "captioner", "--preset", "tiny", *args, cache=tmp_path)
+        last = out.stderr.splitlines()[-1]
+        assert out.returncode == 1 and last.startswith("error: ") and message in last, out.stderr

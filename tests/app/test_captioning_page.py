@@ -1,0 +1,86 @@
+"""The captioning studio through Streamlit's AppTest on the tiny checkpoints: samples, uploads and bad files."""
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.data import scenes
+from tests.app.helpers import run_page, run_with_uploads, texts
+
+pytestmark = pytest.mark.usefixtures("tiny_env")
+
+
+def png(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def mp4(tmp_path, frames: int = 20) -> bytes:
+    path = str(tmp_path / "clip.mp4")
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48))
+    for t in range(frames):
+        frame = np.zeros((48, 64, 3), np.uint8)
+        frame[10:30, 3 * t:3 * t + 12] = (0, 0, 230)                       # a red square moving right (BGR)
+        writer.write(frame)
+    writer.release()
+    return (tmp_path / "clip.mp4").read_bytes()
+
+
+def headings(at) -> str:
+    return texts(at.markdown)
+
+
+def test_a_test_scene_is_captioned_with_a_map_per_word():
+    at = run_page("pages/captioning.py", scene=3, beam=1)
+    assert not at.exception
+    assert at.number_input(key="cap:scene").value == 3
+    assert "### " in headings(at) or "(no words)" in headings(at)
+    assert "References:" in texts(at.caption)
+    assert len(at.get("imgs")) >= 2                                # the strip and the enlarged word
+    assert "Paper vs. you" in [h.value for h in at.subheader] and "19.5" in headings(at)
+    assert "The good and the bad" in [h.value for h in at.subheader]
+    at.select_slider(key="cap:beam").set_value(2).run()
+    assert not at.exception and at.query_params["beam"] == "2" and at.query_params["scene"] == "3"
+
+
+def test_a_test_clip_is_captioned_with_attention_over_frames():
+    at = run_page("pages/captioning.py", mode="video", clip=1)
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) >= 1                     # words x frames
+    assert "References:" in texts(at.caption)
+    assert at.query_params["mode"] == "video"
+
+
+def test_an_uploaded_image_is_captioned_and_its_conversion_named():
+    image, _ = scenes.render([scenes.Thing("star", "red", "large", (10, 10, 40, 40))], size=64)
+    rgba = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+    at = run_with_uploads("pages/captioning.py", [(png(rgba), "star.png")], src="upload")
+    assert not at.exception and not at.error
+    assert "### " in headings(at) or "(no words)" in headings(at)
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (b"", "empty.png", "empty"),
+    (b"this is not an image at all", "notes.png", "not"),
+])
+def test_a_bad_image_gets_a_message(data, name, message):
+    at = run_with_uploads("pages/captioning.py", [(data, name)], src="upload")
+    assert not at.exception
+    assert name in texts(at.error) and message in texts(at.error).lower()
+
+
+def test_an_uploaded_video_is_sampled_and_captioned(tmp_path):
+    at = run_with_uploads("pages/captioning.py", [(mp4(tmp_path), "clip.mp4")], mode="video", vsrc="upload")
+    assert not at.exception and not at.error
+    assert "frames sampled from the first" in texts(at.caption)
+    assert len(at.get("vega_lite_chart")) >= 1
+
+
+def test_a_video_with_no_frames_gets_a_message():
+    at = run_with_uploads("pages/captioning.py", [(b"\x00\x00\x00\x18ftypmp42" + bytes(64), "broken.mp4")],
+                          mode="video", vsrc="upload")
+    assert not at.exception
+    assert "broken.mp4" in texts(at.error)

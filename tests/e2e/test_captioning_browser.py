@@ -1,0 +1,60 @@
+"""The captioning studio in Chromium: an image and a video through the real uploader, and a bad file."""
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.data import scenes
+from tests.e2e.harness import exceptions, open_page, screenshot, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def upload(page, path) -> None:
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    wait_ready(page)
+
+
+def test_an_uploaded_image_gets_a_caption_and_a_map_per_word(server, page, tmp_path):
+    image, _ = scenes.render([scenes.Thing("triangle", "yellow", "large", (8, 30, 30, 52)),
+                              scenes.Thing("circle", "blue", "large", (36, 6, 58, 28))], size=64)
+    path = tmp_path / "scene.jpg"
+    Image.fromarray(image).resize((512, 512), Image.NEAREST).save(path, quality=95)
+    open_page(page, f"{server}/captioning?src=upload")
+    upload(page, path)
+    page.locator("h3").first.wait_for(timeout=60_000)
+    caption = page.locator("h3").first.inner_text()
+    assert any(shape in caption for shape in scenes.SHAPES)
+    strip = page.locator('[data-testid="stImage"]')
+    assert strip.count() >= len(caption.split())                  # a map for every word, and the enlarged one
+    assert exceptions(page) == []
+    screenshot(page, "captioning-upload")
+
+
+def test_a_file_that_is_not_an_image_gets_a_message(server, page, tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("shopping list: eggs, milk")
+    open_page(page, f"{server}/captioning?src=upload")
+    upload(page, path)
+    error = page.locator('[data-testid="stAlertContentError"]')
+    error.first.wait_for(timeout=30_000)
+    assert "notes.png" in error.first.inner_text()
+    assert exceptions(page) == []
+
+
+def test_an_uploaded_video_gets_a_caption_and_attention_over_frames(server, page, tmp_path):
+    path = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (96, 96))
+    for t in range(30):
+        frame = np.full((96, 96, 3), 30, np.uint8)
+        frame[36:60, 2 * t:2 * t + 24] = (40, 200, 70)[::-1]          # a green square moving right (BGR)
+        writer.write(frame)
+    writer.release()
+    open_page(page, f"{server}/captioning?mode=video&vsrc=upload")
+    upload(page, path)
+    page.get_by_text("frames sampled from the first").wait_for(timeout=60_000)
+    assert page.locator("h3").first.inner_text().strip()
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
+    assert exceptions(page) == []
+    screenshot(page, "captioning-video")
