@@ -182,7 +182,10 @@ def image_caption(caption: captioner.Caption, seen: np.ndarray, scene: scenes.Sc
         right.image(images.attention_overlay(seen, caption.attention[picked], 384),
                     caption=f"“{labels[picked]}”: attention over the {config.grid} x {config.grid} grid",
                     width="stretch")
-        left.image(np.asarray(seen), caption=f"what the model sees ({config.size} x {config.size} px)", width=256)
+        boxes = [t.box for t in scene.things] if scene is not None else []
+        left.image(images.with_boxes(seen, boxes), width=256,
+                   caption=f"what the model sees ({config.size} x {config.size} px)"
+                           + (", with each object's box" if boxes else ""))
 
 
 # ---------------------------------------------------------------- video

@@ -87,6 +87,17 @@ def resized(rgb: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize((size, size), Image.NEAREST))
 
 
+def with_boxes(rgb: np.ndarray, boxes: list, size: int = 256) -> np.ndarray:
+    """An image scaled to size x size (pixels kept crisp) with boxes (x0, y0, x1, y1, in the image's pixels, x1 and
+    y1 exclusive) outlined in amber."""
+    scale = size / rgb.shape[1]
+    image = Image.fromarray(resized(rgb, size))
+    draw = ImageDraw.Draw(image)
+    for x0, y0, x1, y1 in boxes:
+        draw.rectangle([x0 * scale, y0 * scale, x1 * scale - 1, y1 * scale - 1], outline=(255, 176, 0), width=2)
+    return np.asarray(image)
+
+
 def attention_overlay(rgb: np.ndarray, alpha: np.ndarray, size: int = 192) -> np.ndarray:
     """An image (H, W, 3) uint8 with a grid of attention weights (g, g) laid over it as in Xu et al.'s figures:
     the weights upsampled smoothly (bicubic, then a Gaussian blur of half a cell), the image kept bright where the

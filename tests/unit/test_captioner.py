@@ -22,7 +22,7 @@ def test_attention_is_a_distribution_over_places_or_frames(build, config, inputs
     torch.manual_seed(0)
     model = build(config).eval()
     tgt = torch.randint(4, len(captioner.vocabulary()), (3, 5))
-    logits, alphas = model(inputs, tgt)
+    logits, alphas = model.read(inputs, tgt)
     assert logits.shape == (3, 5, len(captioner.vocabulary())) and alphas.shape == (3, 5, places)
     torch.testing.assert_close(alphas.sum(-1), torch.ones(3, 5))
     assert torch.isfinite(logits).all() and (alphas >= 0).all()
