@@ -265,6 +265,14 @@ def clip_caption(caption: captioner.Caption, seen: np.ndarray, video: scenes.Vid
     picked = st.pills("Show a word's frames", range(len(labels)), format_func=labels.__getitem__, key=key("vword"),
                       default=0)
     if picked is not None and picked < len(labels):
+        span = spans.get(picked)
+        bars = pd.DataFrame({"frame": np.arange(len(seen)), "weight": caption.attention[picked],
+                             "event frame": [span is not None and span[0] <= t < span[1] for t in range(len(seen))]})
+        st.altair_chart(alt.Chart(bars).mark_bar().encode(
+            x=alt.X("frame:O", axis=alt.Axis(labelAngle=0)), y=alt.Y("weight:Q", title="attention"),
+            color=alt.Color("event frame:N", scale=alt.Scale(domain=[False, True], range=["#f28e2b", "#1f5fa8"]),
+                            legend=alt.Legend(orient="top") if span else None),
+            tooltip=["frame", alt.Tooltip("weight:Q", format=".3f")]).properties(height=140), width="stretch")
         st.image(images.frame_strip(seen, caption.attention[picked]),
                  caption=f"“{labels[picked]}”: the frames it attends to, framed in amber as strongly as their weight",
                  width="stretch")

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from engine.data import scenes
-from tests.e2e.harness import exceptions, open_page, screenshot, wait_ready
+from tests.e2e.harness import draw_stroke, exceptions, open_page, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -58,3 +58,15 @@ def test_an_uploaded_video_gets_a_caption_and_attention_over_frames(server, page
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
     assert exceptions(page) == []
     screenshot(page, "captioning-video")
+
+
+def test_a_drawn_square_gets_a_caption(server, page):
+    open_page(page, f"{server}/captioning?src=draw")
+    assert page.get_by_text("Draw one to four shapes").count() == 1
+    draw_stroke(page, page.locator("canvas.upper-canvas").first, [(0.3, 0.35), (0.7, 0.75)])   # a red rectangle
+    wait_ready(page)
+    page.locator("h3").first.wait_for(timeout=60_000)
+    assert page.get_by_text("Draw one to four shapes").count() == 0
+    assert page.locator("h3").first.inner_text().strip()
+    assert exceptions(page) == []
+    screenshot(page, "captioning-drawn")
