@@ -95,12 +95,12 @@ def drawn_scene() -> np.ndarray | None:
     colour = c1.selectbox("Colour", list(scenes.RGB), key=key("colour"))
     mode = c2.segmented_control("Draw", ["rect", "circle", "polygon", "freedraw"], key=key("tool"),
                                 default="rect", required=True,
-                                format_func={"rect": "Square", "circle": "Circle", "polygon": "Polygon (click the "
+                                format_func={"rect": "Rectangle", "circle": "Circle", "polygon": "Polygon (click the "
                                              "corners, right-click to close)", "freedraw": "Free hand"}.get)
     hex_colour = "#{:02x}{:02x}{:02x}".format(*scenes.RGB[colour])
     result = st_canvas(fill_color=hex_colour, stroke_color=hex_colour, stroke_width=2 if mode != "freedraw" else 12,
                        background_color="#202020", height=CANVAS, width=CANVAS, drawing_mode=mode,
-                       key=key("canvas"))
+                       return_image_data=True, key=key("canvas"))
     data = result.image_data if result is not None else None
     if data is None or not (np.asarray(data)[..., 3] > 0).any():
         st.info("Draw one to four shapes on the dark square, each in its own colour.", icon=":material/draw:")

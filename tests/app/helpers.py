@@ -41,5 +41,10 @@ def _uploaded_page(path: str, uploads: list, params: dict) -> None:
     files = iter([File(*u) if u else None for u in uploads])
     for k, v in params.items():
         st.query_params[k] = str(v)
-    with mock.patch.object(st.delta_generator.DeltaGenerator, "file_uploader", lambda *a, **k: next(files, None)):
+    def uploader(*args, **kwargs):
+        return next(files, None)
+
+    # st.file_uploader is bound to the main area when Streamlit is imported, so it is replaced on its own.
+    with mock.patch.object(st.delta_generator.DeltaGenerator, "file_uploader", uploader), \
+            mock.patch.object(st, "file_uploader", uploader):
         runpy.run_path(str(REPO_ROOT / path))

@@ -39,7 +39,7 @@ def test_a_test_scene_is_captioned_with_a_map_per_word():
     assert at.number_input(key="cap:scene").value == 3
     assert "### " in headings(at) or "(no words)" in headings(at)
     assert "References:" in texts(at.caption)
-    assert len(at.get("imgs")) >= 2                                # the strip and the enlarged word
+    assert len(at.get("image")) >= 2                                # the strip and the enlarged word
     assert "Paper vs. you" in [h.value for h in at.subheader] and "19.5" in headings(at)
     assert "The good and the bad" in [h.value for h in at.subheader]
     at.select_slider(key="cap:beam").set_value(2).run()
