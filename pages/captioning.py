@@ -68,6 +68,7 @@ def read_upload(data: bytes, name: str, frames: int | None):
 
 def sample_scene(config) -> tuple[np.ndarray, scenes.Scene]:
     items = test_items(config, str(config))
+    st.session_state[key("scene")] = min(st.session_state[key("scene")], len(items) - 1)    # a link from a larger set
     index = st.number_input(f"Test scene (0-{len(items) - 1})", 0, len(items) - 1, step=1, key=key("scene"))
     return items[index].image, items[index]
 
@@ -192,6 +193,7 @@ def image_caption(caption: captioner.Caption, seen: np.ndarray, scene: scenes.Sc
 
 def sample_clip(config) -> tuple[np.ndarray, scenes.Video]:
     items = test_items(config, str(config))
+    st.session_state[key("clip")] = min(st.session_state[key("clip")], len(items) - 1)    # a link from a larger set
     index = st.number_input(f"Test clip (0-{len(items) - 1})", 0, len(items) - 1, step=1, key=key("clip"))
     return items[index].frames, items[index]
 

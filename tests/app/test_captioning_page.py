@@ -46,6 +46,12 @@ def test_a_test_scene_is_captioned_with_a_map_per_word():
     assert not at.exception and at.query_params["beam"] == "2" and at.query_params["scene"] == "3"
 
 
+def test_a_link_past_the_last_scene_shows_the_last_one():
+    at = run_page("pages/captioning.py", scene=9999)
+    assert not at.exception
+    assert at.number_input(key="cap:scene").value == at.number_input(key="cap:scene").max
+
+
 def test_a_test_clip_is_captioned_with_attention_over_frames():
     at = run_page("pages/captioning.py", mode="video", clip=1)
     assert not at.exception
