@@ -117,19 +117,6 @@ def word_labels(words: list[str], ended: bool) -> list[str]:
     return [*words, END] if ended else list(words)
 
 
-def hits(words: list[str], scene: scenes.Scene | None, attention: np.ndarray, config) -> dict[int, bool]:
-    """For a test scene: object word position -> whether its attention peak lies in the named object's box."""
-    if scene is None:
-        return {}
-    centres = captioner.cell_centres(config.grid, config.size)
-    out = {}
-    for pos, thing in scenes.object_words(words, scene.things):
-        x, y = centres[attention[pos].argmax()]
-        x0, y0, x1, y1 = scene.things[thing].box
-        out[pos] = bool(x0 <= x < x1 and y0 <= y < y1)
-    return out
-
-
 def attention_strip(seen: np.ndarray, labels: list[str], attention: np.ndarray, marks: dict[int, bool],
                     per_row: int = 8) -> None:
     for start in range(0, len(labels), per_row):
@@ -140,17 +127,26 @@ def attention_strip(seen: np.ndarray, labels: list[str], attention: np.ndarray, 
                                      width="stretch")
 
 
-def image_view(config):
-    """The image input and its caption; returns the loaded model (or None)."""
+def model_and_source(name: str, config, what: str, sources: dict, source_key: str):
+    """The model panel, then the input source and the beam width: (loaded model, source, beam), or None with a
+    message when there is no model."""
     with st.expander("Model", expanded=False):
-        loaded = model_panel("captioner", config, PAGE)
+        loaded = model_panel(name, config, PAGE)
     if loaded is None:
-        st.warning("No image captioner: train it under 'Model'.")
+        st.warning(f"No {what.lower()} captioner: train it under 'Model'.")
         return None
     c1, c2 = st.columns([3, 1])
-    source = c1.segmented_control("Image", list(IMAGE_SOURCES), key=key("src"), format_func=IMAGE_SOURCES.get,
-                                  required=True, label_visibility="collapsed")
-    beam = c2.select_slider("Beam width", BEAMS, key=key("beam"), help="1 is greedy decoding.")
+    source = c1.segmented_control(what, list(sources), key=key(source_key), format_func=sources.get, required=True,
+                                  label_visibility="collapsed")
+    return loaded, source, c2.select_slider("Beam width", BEAMS, key=key("beam"), help="1 is greedy decoding.")
+
+
+def image_view(config):
+    """The image input and its caption; returns the loaded model (or None)."""
+    chosen = model_and_source("captioner", config, "Image", IMAGE_SOURCES, "src")
+    if chosen is None:
+        return None
+    loaded, source, beam = chosen
     scene = None
     if source == "sample":
         rgb, scene = sample_scene(config)
@@ -169,7 +165,8 @@ def image_caption(caption: captioner.Caption, seen: np.ndarray, scene: scenes.Sc
     st.markdown(f"### {' '.join(caption.words) or '(no words)'}")
     if not caption.ended:
         st.caption(f"Cut at {captioner.MAX_WORDS} words: the model did not end its caption.")
-    marks = hits(caption.words, scene, caption.attention, config)
+    marks = (captioner.object_hits(caption.words, caption.attention, scene.things, config.grid, config.size)
+             if scene is not None else {})
     if scene is not None:
         st.caption("References: " + " · ".join(" ".join(c) for c in scene.captions)
                    + (f" — ✓/✗: does the object word look inside its object's box? {sum(marks.values())} of "
@@ -232,15 +229,10 @@ def frames_chart(labels: list[str], attention: np.ndarray, spans: dict[int, tupl
 
 def video_view(config):
     """The video input and its caption; returns the loaded model (or None)."""
-    with st.expander("Model", expanded=False):
-        loaded = model_panel("video_captioner", config, PAGE)
-    if loaded is None:
-        st.warning("No video captioner: train it under 'Model'.")
+    chosen = model_and_source("video_captioner", config, "Video", VIDEO_SOURCES, "vsrc")
+    if chosen is None:
         return None
-    c1, c2 = st.columns([3, 1])
-    source = c1.segmented_control("Video", list(VIDEO_SOURCES), key=key("vsrc"), format_func=VIDEO_SOURCES.get,
-                                  required=True, label_visibility="collapsed")
-    beam = c2.select_slider("Beam width", BEAMS, key=key("beam"), help="1 is greedy decoding.")
+    loaded, source, beam = chosen
     video = None
     if source == "sample":
         frames, video = sample_clip(config)
@@ -259,7 +251,7 @@ def clip_caption(caption: captioner.Caption, seen: np.ndarray, video: scenes.Vid
     if video is not None:
         spans = {pos: (video.events[e].start, video.events[e].end) for pos, e in scenes.event_words(caption.words,
                                                                                                     video)}
-        hit = sum(spans[p][0] <= caption.attention[p].argmax() < spans[p][1] for p in spans)
+        hit = sum(captioner.event_hits(caption.words, caption.attention, video).values())
         st.caption("References: " + " · ".join(" ".join(c) for c in video.captions)
                    + (f" — {hit} of {len(spans)} event words look most at a frame of their event (outlined in blue)."
                       if spans else ""))

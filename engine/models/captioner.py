@@ -233,19 +233,9 @@ class Captioner(nn.Module):
     def greedy(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Batched greedy captions: ids (B, T) ending with EOS or cut at MAX_WORDS, and alphas (B, T, L)."""
         memory = self.decoder.start(self.encode(inputs))
-        state = memory["state"]
-        y = torch.full((len(inputs),), BOS, dtype=torch.long, device=inputs.device)
-        done = torch.zeros(len(inputs), dtype=torch.bool, device=inputs.device)
-        ids, alphas = [], []
-        for _ in range(MAX_WORDS):
-            logits, state, alpha = self.decoder.step(memory["a"], memory["wa"], state, y)
-            y = logits.argmax(-1).masked_fill(done, PAD)
-            ids.append(y)
-            alphas.append(alpha)
-            done |= y == EOS
-            if done.all():
-                break
-        return torch.stack(ids, 1), torch.stack(alphas, 1)
+        bos = torch.full((len(inputs),), BOS, dtype=torch.long, device=inputs.device)
+        return common.greedy_search(lambda state, y: self.decoder.step(memory["a"], memory["wa"], state, y),
+                                    memory["state"], bos, MAX_WORDS)
 
     @torch.no_grad()
     def caption(self, inputs: torch.Tensor, beam: int) -> "Caption":
@@ -389,29 +379,34 @@ def cell_centres(grid: int, size: int) -> np.ndarray:
     return np.stack([xs.ravel(), ys.ravel()], 1)
 
 
-def attention_hits(captions: list, test: list, grid: int, size: int) -> tuple[int, int]:
-    """(hits, object words): an object word is a hit when the centre of its most attended cell lies inside the
-    box of the object it names."""
+def object_hits(words: list[str], attention: np.ndarray, things, grid: int, size: int) -> dict[int, bool]:
+    """Object word position -> hit: whether the centre of its most attended cell lies inside the box of the object
+    it names. `attention` has one row (L values, or grid x grid) per word."""
     centres = cell_centres(grid, size)
-    hits = total = 0
-    for caption, scene in zip(captions, test):
-        for pos, thing in scenes.object_words(caption.words, scene.things):
-            x, y = centres[caption.attention[pos].argmax()]
-            x0, y0, x1, y1 = scene.things[thing].box
-            hits += bool(x0 <= x < x1 and y0 <= y < y1)
-            total += 1
-    return hits, total
+    out = {}
+    for pos, thing in scenes.object_words(words, things):
+        x, y = centres[attention[pos].argmax()]
+        x0, y0, x1, y1 = things[thing].box
+        out[pos] = bool(x0 <= x < x1 and y0 <= y < y1)
+    return out
+
+
+def event_hits(words: list[str], attention: np.ndarray, video) -> dict[int, bool]:
+    """Event word position -> hit: whether its most attended frame lies in the event's span."""
+    return {pos: video.events[event].start <= int(attention[pos].argmax()) < video.events[event].end
+            for pos, event in scenes.event_words(words, video)}
+
+
+def attention_hits(captions: list, test: list, grid: int, size: int) -> tuple[int, int]:
+    """(hits, object words) over captioned scenes."""
+    marks = [object_hits(c.words, c.attention, scene.things, grid, size) for c, scene in zip(captions, test)]
+    return sum(sum(m.values()) for m in marks), sum(map(len, marks))
 
 
 def temporal_hits(captions: list, test: list) -> tuple[int, int]:
-    """(hits, event words): an event word is a hit when its most attended frame lies in the event's span."""
-    hits = total = 0
-    for caption, video in zip(captions, test):
-        for pos, event in scenes.event_words(caption.words, video):
-            frame = int(caption.attention[pos].argmax())
-            hits += bool(video.events[event].start <= frame < video.events[event].end)
-            total += 1
-    return hits, total
+    """(hits, event words) over captioned clips."""
+    marks = [event_hits(c.words, c.attention, video) for c, video in zip(captions, test)]
+    return sum(sum(m.values()) for m in marks), sum(map(len, marks))
 
 
 def caption_all(model: Captioner, x: torch.Tensor, beam: int) -> list[Caption]:

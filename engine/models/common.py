@@ -62,6 +62,24 @@ def pad(rows: list[list[int]], length: int | None = None) -> torch.Tensor:
     return out
 
 
+@torch.no_grad()
+def greedy_search(step: Callable, state, y: torch.Tensor, limit: int):
+    """Batched greedy decoding from the BOS ids `y` (B,): step(state, y) -> (logits (B, V), state, attention (B, ...)
+    or None). Returns ids (B, T), each row ending with EOS (then PAD) or cut at `limit`, and the attention (B, T, ...)
+    or None."""
+    done = torch.zeros(len(y), dtype=torch.bool, device=y.device)
+    ids, attention = [], []
+    for _ in range(limit):
+        logits, state, alpha = step(state, y)
+        y = logits.argmax(-1).masked_fill(done, PAD)
+        ids.append(y)
+        attention.append(alpha)
+        done |= y == EOS
+        if done.all():
+            break
+    return torch.stack(ids, 1), (torch.stack(attention, 1) if attention[0] is not None else None)
+
+
 @dataclass
 class Decoded:
     ids: list[int]              # the output ids, without BOS and EOS

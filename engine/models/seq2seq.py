@@ -202,19 +202,9 @@ def greedy(net: nn.Module, src: torch.Tensor, lengths: torch.Tensor):
     """Batched greedy decoding: ids (B, Ty) ending with EOS or cut at the limit, and alignments (B, Ty, Tx) or
     None for RNNenc."""
     memory = net.encode(src, lengths)
-    s = memory["s"]
-    y = torch.full((len(src),), BOS, dtype=torch.long, device=src.device)
-    done = torch.zeros(len(src), dtype=torch.bool, device=src.device)
-    ids, alphas = [], []
-    for _ in range(decode_limit(int(lengths.max()))):
-        logits, s, alpha = net.step(memory, s, y)
-        y = logits.argmax(-1).masked_fill(done, PAD)
-        ids.append(y)
-        alphas.append(alpha)
-        done |= y == EOS
-        if done.all():
-            break
-    return torch.stack(ids, 1), (torch.stack(alphas, 1) if alphas[0] is not None else None)
+    bos = torch.full((len(src),), BOS, dtype=torch.long, device=src.device)
+    return common.greedy_search(lambda s, y: net.step(memory, s, y), memory["s"], bos,
+                                decode_limit(int(lengths.max())))
 
 
 @dataclass
