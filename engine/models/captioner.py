@@ -58,7 +58,7 @@ class CaptionConfig:
     doubly_stochastic: float = 1.0   # lambda of eq. 14 (paper: 1)
     start_from_image: bool = True    # h_0, c_0 = f_init(mean_i a_i) as in the paper; False starts from a learned
                                      # state, so all the decoder learns of the image comes through its attention
-    steps: int = 3000           # minibatches: about 15 minutes on 2 cores
+    steps: int = 3000           # minibatches: about 17 minutes on 2 cores
     batch_size: int = 64
     lr: float = 1e-3            # Adam (paper: RMSProp on Flickr8k, Adam on the others)
     beam: int = 3               # beam width of the captions that are scored and shown
