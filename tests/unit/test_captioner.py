@@ -98,4 +98,3 @@ def test_a_clip_of_the_wrong_length_is_refused():
     model = captioner.video_captioner(VIDEO).eval()
     with pytest.raises(ValueError, match="6 frames"):
         captioner.describe_clip(model, np.zeros((5, 32, 32, 3), np.uint8), VIDEO, 1)
-
