@@ -49,6 +49,36 @@ def test_padding_does_not_change_a_sentence_encoding():
         torch.testing.assert_close(net.encode(src, lengths)["s"], net.encode(padded, lengths)["s"])
 
 
+def test_a_carried_start_reads_a_sentence_as_if_it_stood_inside_a_longer_text():
+    torch.manual_seed(0)
+    net, h = RNNsearch(20, 30, SMALL), SMALL.hidden
+    (a,), _ = batch(20, [4])
+    (b,), _ = batch(20, [5], seed=1)
+    _, end = net.read(a[None], torch.tensor([4]))                                 # (2, 1, H): a read both ways
+    started = net.encode(b[None], torch.tensor([5]), end)["h"][0]                  # (5, 2H)
+    after = net.encode(torch.cat([a, b])[None], torch.tensor([9]))["h"][0]         # a b: forward GRU reads a first
+    before = net.encode(torch.cat([b, a])[None], torch.tensor([9]))["h"][0]        # b a: backward GRU reads a first
+    torch.testing.assert_close(started[:, :h], after[4:, :h])
+    torch.testing.assert_close(started[:, h:], before[:5, h:])
+
+
+def test_carried_states_are_other_sentences_end_states_or_zeros():
+    torch.manual_seed(0)
+    net = RNNsearch(20, 30, SMALL)
+    src, lengths = batch(20, [5, 3, 7, 4, 6, 2])
+    _, ends = net.read(src, lengths)                                              # (2, 6, H)
+    g = torch.Generator().manual_seed(0)
+    assert not seq2seq.carried_states(net, src, lengths, 0.0, g).any()
+    every = seq2seq.carried_states(net, src, lengths, 1.0, g)
+    assert every.shape == ends.shape
+    # Each row is the end state of one sentence of the batch, both directions from the same one; all are used.
+    sources = [next(k for k in range(6) if torch.allclose(every[:, r], ends[:, k])) for r in range(6)]
+    assert sorted(sources) == list(range(6))
+    half = seq2seq.carried_states(net, src, lengths, 0.5, torch.Generator().manual_seed(1))
+    zero_rows = int((half.abs().sum((0, 2)) == 0).sum())
+    assert 0 < zero_rows < 6
+
+
 def copy_task(generator: torch.Generator, size: int = 32) -> tuple:
     """Sources of 4-8 random words; the target writes word w as w + 10 in the same order, then EOS."""
     lengths = torch.randint(4, 9, (size,), generator=generator)
