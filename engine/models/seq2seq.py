@@ -21,7 +21,9 @@ the attention jumps about ten words ahead of the word being translated (alignmen
 0.07 on 11-20). So in training, for `carry` of the sentences, the two GRUs start from the states they ended in on
 another sentence of the batch, as if the sentence stood inside a longer text. A word's distance from the ends is
 then unknown and the decoder has to find the next word by what the annotations say. At test time and on the page
-the GRUs start from zero, as in the paper. RNNenc is trained as in its paper.
+the GRUs start from zero, as in the paper. RNNenc is trained as in its paper. Measured on the cpu preset, this
+brings the alignment error rate from 0.27 to 0.20, but past 50 words it is still 0.30: the attention still loses
+its place there, less often.
 """
 import functools
 import math
@@ -53,7 +55,7 @@ class NmtConfig:
     train_pairs: int = 40000    # generated sentence pairs (paper: 348M words of WMT'14)
     max_len: int = 30           # longest training source: RNNsearch-30 / RNNenc-30
     test_per_bucket: int = 100  # test sentences per source-length bucket (grammar.BUCKETS)
-    steps: int = 16000          # minibatches for each network: about 50 minutes for the pair on 2 cores
+    steps: int = 16000          # minibatches for each network: about an hour for the pair on 2 cores
     batch_size: int = 64        # paper: 80
     lr: float = 1e-3            # Adam (paper: Adadelta)
     grad_clip: float = 1.0      # each network's gradient norm is clipped (paper: 1)
