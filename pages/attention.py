@@ -253,9 +253,10 @@ def figure_2(metrics: dict, config) -> None:
     left.altair_chart(length_chart(metrics["bleu_by_length"], config.max_len), width="stretch")
     right.altair_chart(aer_chart(metrics["aer_by_length"], config.max_len), width="stretch")
     right.caption("RNNsearch's alignment error rate by length: where it loses its place in long sentences, its "
-                  "attention stops matching the gold links. In training its encoder read half the sentences as if "
-                  "they stood inside a longer text, so that it finds words by what they say rather than by counting "
-                  "from the sentence's ends; past 40 words it still loses its place, less often than without.")
+                  f"attention stops matching the gold links. In training its encoder read {config.carry:.0%} of the "
+                  "sentences as if they stood inside a longer text, so that it finds words by what they say rather "
+                  "than by counting from the sentence's ends; past 40 words it still loses its place, less often "
+                  "than without.")
     st.caption(f"Both models were trained on sentences of at most {config.max_len} words (the grey band). The "
                "paper: \"the performance of RNNencdec dramatically drops as the length of the sentences "
                "increases\", while RNNsearch-50 shows no deterioration even past 50 words.")
