@@ -21,10 +21,13 @@ the attention jumps about ten words ahead of the word being translated (alignmen
 0.07 on 11-20). So in training, for `carry` of the sentences, the two GRUs start from the states they ended in on
 another sentence of the batch, as if the sentence stood inside a longer text. A word's distance from the ends is
 then unknown and the decoder has to find the next word by what the annotations say. At test time and on the page
-the GRUs start from zero, as in the paper. RNNenc is trained as in its paper. Measured on the cpu preset, this
-brings the alignment error rate from 0.27 to 0.20, but past 50 words it is still 0.30: the attention still loses
-its place there, less often.
+the GRUs start from zero, as in the paper. On the cpu preset this brought the alignment error rate from 0.27 to
+0.20, but past 50 words it was still 0.30, and the last weights of a run swung from one stretch of training to the
+next on sentences longer than any seen (RNNsearch alone: BLEU 88.6, 87.7, 83.8 after 4,000, 6,000, 8,000 batches).
+So the weights that translate are a running average of the trained ones (NmtPair): on the cpu preset BLEU 96.1,
+alignment error rate 0.13, and 0.17 on 51-60 words. RNNenc is trained as in its paper, its weights averaged alike.
 """
+import copy
 import functools
 import math
 from dataclasses import dataclass
@@ -44,6 +47,7 @@ from engine.registry import Claim, ModelSpec, register
 # Bahdanau et al. 2014, Table 1, WMT'14 English-to-French test set: BLEU on all sentences / without unknown words.
 PAPER_BLEU = {"RNNenc-30": (13.93, 24.19), "RNNsearch-30": (21.50, 31.44),
               "RNNenc-50": (17.82, 26.71), "RNNsearch-50": (26.75, 34.16)}
+NETWORKS = ("rnnsearch", "rnnenc")
 LONG = 41                                # "long" sentences: 41 words and more, past the training range
 
 
@@ -55,11 +59,12 @@ class NmtConfig:
     train_pairs: int = 40000    # generated sentence pairs (paper: 348M words of WMT'14)
     max_len: int = 30           # longest training source: RNNsearch-30 / RNNenc-30
     test_per_bucket: int = 100  # test sentences per source-length bucket (grammar.BUCKETS)
-    steps: int = 16000          # minibatches for each network: about an hour for the pair on 2 cores
+    steps: int = 10000          # minibatches for each network: about 35 minutes for the pair on one core
     batch_size: int = 64        # paper: 80
     lr: float = 1e-3            # Adam (paper: Adadelta)
     grad_clip: float = 1.0      # each network's gradient norm is clipped (paper: 1)
     carry: float = 0.5          # share of training sentences RNNsearch's encoder reads from another one's end state
+    average: float = 0.999      # decay of the running average of each network's weights that is served
     seed: int = 0
 
 
@@ -189,16 +194,25 @@ class RNNenc(nn.Module):
 
 
 class NmtPair(nn.Module):
-    """RNNsearch and RNNenc, trained side by side on the same batches with the same budget."""
+    """RNNsearch and RNNenc, trained side by side on the same batches with the same budget.
+
+    The networks in `trained` take the gradient steps. What is served (`rnnsearch`, `rnnenc`: the page, the
+    evaluation) is a running average of their weights over training (Polyak averaging, with the decay of
+    `average`). Measured on RNNsearch alone, 6,000 batches, two seeds: the averaged weights translate at BLEU 94.3
+    and 94.8 against 87.7 and 94.0 for the last ones, alignment error rate 0.135 and 0.115 against 0.162 and
+    0.134; the last weights swing from one stretch of training to the next on sentences longer than any seen."""
 
     def __init__(self, config: NmtConfig):
         super().__init__()
         en, fr = vocabularies()
         self.rnnsearch = RNNsearch(len(en), len(fr), config)
         self.rnnenc = RNNenc(len(en), len(fr), config)
+        self.trained = nn.ModuleDict({name: copy.deepcopy(self.network(name)) for name in NETWORKS})
+        self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
 
     def network(self, name: str) -> nn.Module:
-        if name not in ("rnnsearch", "rnnenc"):
+        """The served (averaged) network."""
+        if name not in NETWORKS:
             raise KeyError(f"unknown network {name!r}: rnnsearch or rnnenc")
         return getattr(self, name)
 
@@ -273,7 +287,7 @@ def load_data(config: NmtConfig) -> NmtData:
 
 
 def optimizers(model: NmtPair, config: NmtConfig) -> dict:
-    return {name: torch.optim.Adam(model.network(name).parameters(), lr=config.lr) for name in ("rnnsearch", "rnnenc")}
+    return {name: torch.optim.Adam(model.trained[name].parameters(), lr=config.lr) for name in NETWORKS}
 
 
 def token_loss(logits: torch.Tensor, tgt_out: torch.Tensor) -> torch.Tensor:
@@ -291,8 +305,18 @@ def carried_states(net: RNNsearch, src, lengths, share: float, generator) -> tor
     return last * keep.to(last.device)[None, :, None]
 
 
+@torch.no_grad()
+def update_average(average: nn.Module, trained: nn.Module, decay: float, step: int) -> None:
+    """Move the averaged weights toward the trained ones. The decay starts low and grows to `decay` (as in
+    TensorFlow's ExponentialMovingAverage), so the average does not hold on to the random initial weights."""
+    d = min(decay, (1 + step) / (10 + step))
+    for a, w in zip(average.parameters(), trained.parameters()):
+        a.lerp_(w, 1 - d)
+
+
 def train_step(model, data, config, generator, opts) -> float:
-    """One minibatch for each network; each gradient is clipped on its own. Returns RNNsearch's loss."""
+    """One minibatch for each trained network, each gradient clipped on its own, then the served averages follow.
+    Returns RNNsearch's loss."""
     # Pairs are sorted by source length, so a window of consecutive pairs is a batch of similar lengths: little
     # padding, and short batches cost little.
     start = int(torch.randint(0, len(data.src) - config.batch_size + 1, (1,), generator=generator))
@@ -304,8 +328,8 @@ def train_step(model, data, config, generator, opts) -> float:
     tgt = tgt[:, :int((tgt != PAD).sum(1).max())].to(dev)
     losses = {}
     for name, opt in opts.items():
-        net = model.network(name)
-        if net is model.rnnsearch and config.carry:
+        net = model.trained[name]
+        if name == "rnnsearch" and config.carry:
             logits, _ = net(src, lengths, tgt[:, :-1], carried_states(net, src, lengths, config.carry, generator))
         else:
             logits, _ = net(src, lengths, tgt[:, :-1])
@@ -314,7 +338,9 @@ def train_step(model, data, config, generator, opts) -> float:
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
         opt.step()
+        update_average(model.network(name), net, config.average, int(model.steps_done))
         losses[name] = loss.item()
+    model.steps_done += 1
     return losses["rnnsearch"]
 
 
@@ -397,7 +423,7 @@ def evaluate(model, data, config, deps):
     refs = [p.tgt for p in test]
     long_rows = [i for i, p in enumerate(test) if len(p.src) >= LONG]
     metrics = {}
-    for name in ("rnnsearch", "rnnenc"):
+    for name in NETWORKS:
         hyps = translate_all(model.network(name), test)
         metrics[f"bleu_{name}"] = round(bleu(hyps, refs), 2)
         metrics[f"bleu_long_{name}"] = bleu_of(hyps, refs, long_rows)
@@ -418,7 +444,8 @@ def setting(config: NmtConfig) -> str:
             f"{config.batch_size}, "
             + (f"RNNsearch's encoder started from another sentence's end state for {config.carry:.0%} of them, "
                if config.carry else "")
-            + "greedy decoding (paper: WMT'14, 348M words, GRUs of 1000, words of 620, beam search)")
+            + f"weights averaged over training (decay {config.average:g}), greedy decoding "
+            "(paper: WMT'14, 348M words, GRUs of 1000, words of 620, beam search)")
 
 
 def claims(metrics: dict) -> list[Claim]:

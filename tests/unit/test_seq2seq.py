@@ -79,6 +79,30 @@ def test_carried_states_are_other_sentences_end_states_or_zeros():
     assert 0 < zero_rows < 6
 
 
+def test_served_weights_are_a_running_average_of_the_trained_ones():
+    config = NmtConfig(emb=8, hidden=8, align=8, train_pairs=200, max_len=10, test_per_bucket=1, batch_size=8,
+                       average=0.5)
+    data = seq2seq.load_data(config)
+    torch.manual_seed(0)
+    model = seq2seq.NmtPair(config)
+    opts = seq2seq.optimizers(model, config)
+    for name in seq2seq.NETWORKS:          # both start from the same weights
+        for a, w in zip(model.network(name).parameters(), model.trained[name].parameters()):
+            torch.testing.assert_close(a, w)
+    g = torch.Generator().manual_seed(0)
+    served = [p.clone() for p in model.rnnsearch.parameters()]
+    for step in range(12):
+        seq2seq.train_step(model, data, config, g, opts)
+        # The decay grows as (1 + t) / (10 + t) until it reaches `average`.
+        d = min(0.5, (1 + step) / (10 + step))
+        served = [d * a + (1 - d) * w for a, w in zip(served, model.trained["rnnsearch"].parameters())]
+        for a, expected in zip(model.rnnsearch.parameters(), served):
+            torch.testing.assert_close(a, expected)
+    assert int(model.steps_done) == 12
+    moved = [not torch.equal(a, w) for a, w in zip(model.rnnsearch.parameters(), model.trained["rnnsearch"].parameters())]
+    assert any(moved)
+
+
 def copy_task(generator: torch.Generator, size: int = 32) -> tuple:
     """Sources of 4-8 random words; the target writes word w as w + 10 in the same order, then EOS."""
     lengths = torch.randint(4, 9, (size,), generator=generator)
