@@ -44,3 +44,12 @@ def test_manifest_metrics_match_what_eval_recomputes(entry, tmp_path, monkeypatc
         metrics = json.loads(out.stdout)
         assert metrics.pop("checkpoint")["source"] == "shipped"
     assert_close(metrics, entry["metrics"])
+
+
+def test_shipped_translation_models_meet_the_attention_targets():
+    # The manifest's numbers are the ones eval recomputes (test above).
+    (entry,) = [e for e in MANIFEST if e["name"] == "nmt" and e["preset"] == "cpu"]
+    m = entry["metrics"]
+    assert m["bleu_rnnsearch"] >= 90
+    assert m["aer_rnnsearch"] <= 0.15
+    assert m["bleu_long_rnnsearch"] - m["bleu_long_rnnenc"] >= 20
