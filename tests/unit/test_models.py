@@ -127,8 +127,9 @@ def test_a_step_with_own_optimizers_moves_every_part(spec):
     loss = make_step(spec, model, spec.data(config), config, torch.Generator().manual_seed(config.seed))()
     assert isinstance(loss, float) and math.isfinite(loss) and loss > 0
     moved = {name.split(".")[0] for name, p in model.named_parameters() if not torch.equal(p, before[name])}
-    assert moved == {name for name, _ in model.named_children()}           # G and D; RNNsearch and RNNenc
-    assert len(moved) == 2
+    # G and D; the trained RNNsearch and RNNenc and their served averages
+    assert moved == {name for name, _ in model.named_children()}
+    assert len(moved) >= 2
 
 
 @pytest.mark.parametrize("spec", registry.list_models(), ids=lambda s: s.name)
