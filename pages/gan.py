@@ -11,7 +11,7 @@ from engine import api
 from engine.data import DataError
 from engine.data.drawing import drawing_to_points
 from engine.models import gan2d
-from engine.models.gan import nearest_training_digits
+from engine.models.gan import MANIFOLD_VARIANT, nearest_training_digits
 from engine.registry import get as get_spec
 
 PAGE = "gan"
@@ -254,7 +254,7 @@ def walk_key(name: str) -> str:
 
 
 def manifold_view() -> None:
-    config = get_spec("gan").config(resources.preset(), z_dim=2)
+    config = get_spec("gan").config(resources.preset(), **MANIFOLD_VARIANT)
     with st.expander("The 2-D GAN", expanded=False):
         loaded = model_panel("gan", config, PAGE)
     if loaded is None:

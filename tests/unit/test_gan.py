@@ -1,5 +1,5 @@
 """GAN measurements on hand-built cases: the generator's push, mode and class counts, Frechet distance, latent walks,
-drawn data sets, and the recorded trajectory."""
+drawn data sets, the recorded trajectory, and the MNIST players' shapes."""
 import json
 import math
 
@@ -23,6 +23,7 @@ from engine.data import DataError
 from engine.data.drawing import drawing_to_points
 from engine.data.toy2d import ring_modes
 from engine.models.common import snapshot_row
+from engine.models.gan import Gan, GanConfig
 from engine.models.gan2d import BOX, MAX_DRAWN, check_points, g_loss
 from engine.train import train
 
@@ -170,3 +171,14 @@ def test_a_drawn_data_set_trains_and_its_trajectory_is_recorded():
 def test_snapshot_rows_are_evenly_spaced_and_end_on_the_last_step():
     rows = {done: snapshot_row(done, 35, 3) for done in range(36)}
     assert {d: r for d, r in rows.items() if r is not None} == {0: 0, 11: 1, 22: 2, 33: 3, 35: 3}
+
+
+@pytest.mark.parametrize("convs", [0, 2])
+def test_convolutions_at_7x7_deepen_both_players_and_keep_their_shapes(convs):
+    model = Gan(GanConfig(z_dim=3, g_channels=4, d_channels=6, convs_7x7=convs))
+    images = model.generate(torch.randn(5, 3))
+    assert images.shape == (5, 784) and 0 <= images.min() and images.max() <= 1
+    assert model(images).shape == (5,)
+    plain = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]   # not the transposed ones
+    assert sum(m.in_channels == m.out_channels == 8 for m in plain) == convs        # G: 2 x 4 channels at 7 x 7
+    assert sum(m.in_channels == m.out_channels == 12 for m in plain) == convs       # D: 2 x 6 channels at 7 x 7
