@@ -42,7 +42,7 @@ class GanConfig:
                                 # shape and D judges it whole. Without: 3s too malformed to be read as 3s (3.9% of
                                 # samples, 9/10 classes, Frechet distance 132). With one: 10/10 from 4,000 steps on,
                                 # every class at least 5.8%, Frechet distance 92.8
-    steps: int = 12000          # generator steps: 41 minutes on 1 thread beside another job (13 without convs_7x7)
+    steps: int = 12000          # generator steps: about 10 minutes on 2 cores (6 without convs_7x7)
     batch_size: int = 64
     lr: float = 4e-4            # both players; at 2e-4 (DCGAN) 8,000 steps reached Frechet distance 245, at 4e-4 197
     beta1: float = 0.5          # DCGAN: with Adam's default 0.9 the game oscillates and training is unstable
