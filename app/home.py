@@ -30,14 +30,15 @@ st.subheader("Paper vs. you")
 preset = resources.preset()
 st.caption(f"Measured by the `{preset}` checkpoints on this machine (`python -m engine eval NAME` recomputes them).")
 claim_rows = []
-for spec, claim, source in api.claims(preset):
-    if claim is None:
-        claim_rows.append({"Claim": f"{spec.title} ([/{spec.page}](/{spec.page}))", "Paper": "", "Ours": "",
-                           "Holds": "not measured", "Setting": source})
-    else:
-        claim_rows.append({"Claim": f"{claim.claim} ([/{claim.page}](/{claim.page}))", "Paper": claim.paper,
-                           "Ours": claim.ours, "Holds": {True: "**yes**", False: "**no**", None: "-"}[claim.holds],
-                           "Setting": f"{claim.setting} ({source} checkpoint)"})
+for report in api.all_claims(preset):
+    link = f"[/{report.page}](/{report.page})"
+    for name, reason in report.missing.items():
+        claim_rows.append({"Claim": f"{api.spec(name).title} ({link})", "Paper": "", "Ours": "",
+                           "Holds": "not measured", "Setting": reason})
+    for claim in report.claims:
+        claim_rows.append({"Claim": f"{claim.claim} ({link})", "Paper": claim.paper, "Ours": claim.ours,
+                           "Holds": {True: "**yes**", False: "**no**", None: "-"}[claim.holds],
+                           "Setting": claim.setting})
 if claim_rows:
     st.markdown(markdown_table(claim_rows))
 else:

@@ -3,7 +3,7 @@ import argparse
 import json
 import sys
 
-from engine import api, jobs, registry, store
+from engine import api, jobs, registry, store, worker
 from engine.data import DataError
 from engine.device import configure_threads, get_device
 from engine.registry import PRESETS
@@ -134,7 +134,7 @@ def cmd_cancel(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    return jobs.run_worker(args.folder)
+    return worker.run(args.folder)
 
 
 SET_HELP = "change one config field of the preset (repeatable), e.g. --set photos=/data/Flickr8k"

@@ -1,11 +1,18 @@
-"""What pages and the CLI call: locate, load, train, evaluate and compare models from the registry."""
+"""The engine as the web pages and the CLI see it: models from the registry, their checkpoints, training jobs,
+held-out evaluation and the "paper vs. you" claims. Pages and the shared widgets import this module, never the
+registry, the store, the jobs or the training loop themselves (tests/unit/test_layout.py holds them to it).
+"""
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
-from engine import registry, store
-from engine.device import get_device
-from engine.registry import Claim
+from engine import claims as claims_layer
+from engine import jobs, registry, store
+from engine.claims import Claim, Report
+from engine.device import configure_threads, get_device
+from engine.jobs import JobStatus
+from engine.registry import PRESETS, ModelSpec, config_hash
 from engine.store import Checkpoint, CheckpointError
 from engine.train import Progress, build_model, train
 
@@ -19,6 +26,23 @@ class Loaded:
     model: torch.nn.Module
     checkpoint: Checkpoint
     spec: registry.ModelSpec
+
+
+def spec(name: str) -> ModelSpec:
+    return registry.get(name)
+
+
+def list_models() -> list[ModelSpec]:
+    return registry.list_models()
+
+
+def config(name: str, preset: str = "cpu", **overrides):
+    """The preset's config of a model, with some fields changed."""
+    return registry.get(name).config(preset, **overrides)
+
+
+def config_from_dict(name: str, values: dict):
+    return registry.get(name).config_from_dict(values)
 
 
 def resolve(name: str, preset: str = "cpu", **overrides):
@@ -81,17 +105,41 @@ def evaluate(name: str, config) -> tuple[dict, Checkpoint]:
     return metrics, loaded.checkpoint
 
 
-def claims(preset: str = "cpu") -> list[tuple[registry.ModelSpec, Claim | None, str]]:
-    """Every model's "paper vs. you" rows from its stored metrics; (spec, None, reason) where none are stored."""
-    rows = []
-    for spec in registry.list_models():
-        ckpt, errors = store.find(spec.name, spec.config(preset))
-        if ckpt is None:
-            rows.append((spec, None, errors[0] if errors else "not trained yet"))
-            continue
-        rows.extend((spec, claim, ckpt.source) for claim in spec.claims(ckpt.metrics))
-    return rows
+def claims(page: str, preset: str = "cpu") -> Report:
+    """The page's "paper vs. you" claims, from the stored metrics of the checkpoints it serves."""
+    return claims_layer.report(page, preset)
 
 
-__all__ = ["Loaded", "NotTrained", "CheckpointError", "Progress", "resolve", "locate", "load", "load_deps",
-           "train_and_save", "evaluate", "claims"]
+def all_claims(preset: str = "cpu") -> list[Report]:
+    """Every page's claims, in the tutorial's order (Home's table)."""
+    return claims_layer.reports(preset)
+
+
+def cache_dir(kind: str) -> Path:
+    """A folder of this machine's cache for derived arrays of one kind (projections, say)."""
+    return store.cache_root() / kind
+
+
+# ---------------------------------------------------------------- training jobs (worker processes)
+
+def start_job(name: str, config) -> JobStatus:
+    """Train (name, config) in a worker process, or join the job already running for it."""
+    return jobs.start(name, config)
+
+
+def job_status(name: str, config) -> JobStatus | None:
+    return jobs.status(name, config)
+
+
+def cancel_job(name: str, config) -> bool:
+    return jobs.cancel(name, config)
+
+
+def all_jobs() -> list[JobStatus]:
+    return jobs.all_jobs()
+
+
+__all__ = ["PRESETS", "Checkpoint", "CheckpointError", "Claim", "JobStatus", "Loaded", "ModelSpec", "NotTrained",
+           "Progress", "Report", "all_claims", "all_jobs", "cache_dir", "cancel_job", "claims", "config",
+           "config_from_dict", "config_hash", "configure_threads", "evaluate", "job_status", "list_models", "load",
+           "load_deps", "locate", "resolve", "spec", "start_job", "train_and_save"]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import registry, store
+from engine import files, registry, store
 
 ACTIVE = ("queued", "running")
 TERMINAL = ("done", "failed", "cancelled")
@@ -132,8 +132,8 @@ def start(name: str, config) -> JobStatus:
                 return current
             _archive(folder)
         folder.mkdir()
-        store.write_json_atomic(folder / "request.json", {"name": name, "config": registry.config_dict(config)})
-        store.write_json_atomic(folder / "status.json", _initial(spec.name, key, config))
+        files.write_json_atomic(folder / "request.json", {"name": name, "config": registry.config_dict(config)})
+        files.write_json_atomic(folder / "status.json", initial_status(spec.name, key, config))
         with open(folder / "log", "w") as log:
             proc = subprocess.Popen([sys.executable, "-m", "engine", "worker", str(folder)], cwd=store.REPO_ROOT,
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -142,7 +142,7 @@ def start(name: str, config) -> JobStatus:
     return _read_status(folder)
 
 
-def _initial(name: str, key: str, config) -> dict:
+def initial_status(name: str, key: str, config) -> dict:
     return {"name": name, "state": "queued", "phase": "starting", "step": 0, "total": config.steps,
             "loss": None, "elapsed": 0.0, "eta": None, "history": [], "error": "", "metrics": {},
             "config_hash": key.rsplit("-", 1)[1], "updated": time.time()}
@@ -162,47 +162,3 @@ def cancel(name: str, config) -> bool:
         return False
     (folder / "cancel").touch()
     return True
-
-
-def run_worker(folder: Path) -> int:
-    """Body of `python -m engine worker FOLDER`: train, report progress, save only on success."""
-    from engine import api
-    from engine.device import configure_threads
-    from engine.train import Cancelled
-
-    configure_threads("worker")
-    folder = Path(folder)
-    request = json.loads((folder / "request.json").read_text())
-    spec = registry.get(request["name"])
-    config = spec.config_from_dict(request["config"])
-    state = _initial(spec.name, folder.name, config)
-    last_write = 0.0
-
-    def write(**changes):
-        nonlocal last_write
-        state.update(changes, updated=time.time())
-        store.write_json_atomic(folder / "status.json", state)
-        last_write = time.monotonic()
-
-    def on_progress(p):
-        # The history chart shows only the model this job is for (not its dependencies).
-        if state["phase"] == f"training {spec.name}":
-            state["history"].append([p.step, p.loss])
-        if time.monotonic() - last_write > 0.5 or p.step == p.total:
-            write(state="running", step=p.step, total=p.total, loss=p.loss, elapsed=round(p.elapsed, 2),
-                  eta=round(p.eta, 1))
-
-    write(state="running")
-    try:
-        ckpt = api.train_and_save(spec.name, config, on_progress, lambda: (folder / "cancel").exists(),
-                                  on_phase=lambda phase: write(phase=phase, step=0))
-    except Cancelled:
-        write(state="cancelled", phase="cancelled")
-        return 1
-    except Exception as e:  # reported to every reader of the job; the traceback goes to the job's log
-        import traceback
-        traceback.print_exc()
-        write(state="failed", error=f"{e.__class__.__name__}: {e}")
-        return 1
-    write(state="done", phase="done", step=config.steps, eta=0.0, metrics=ckpt.metrics)
-    return 0

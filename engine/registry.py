@@ -10,18 +10,6 @@ PRESETS = ("tiny", "cpu", "gpu")
 
 
 @dataclass(frozen=True)
-class Claim:
-    """One "paper vs. you" row: a tutorial claim, the paper's number and ours."""
-
-    page: str
-    claim: str
-    paper: str
-    ours: str
-    holds: bool | None
-    setting: str
-
-
-@dataclass(frozen=True)
 class ModelSpec:
     name: str
     title: str
@@ -31,17 +19,19 @@ class ModelSpec:
     build: Callable[[Any], Any]                 # config -> nn.Module
     data: Callable[[Any], Any]                  # config -> data object the step and evaluator use
     train_step: Callable[..., Any]              # (model, data, config, generator) -> scalar loss tensor
-    evaluate: Callable[..., dict]               # (model, data, config, deps) -> metrics dict
-    requires: Callable[[Any], dict] = field(default=lambda config: {})  # config -> {dep name: dep preset}
-    claims: Callable[[dict], list] = field(default=lambda metrics: [])  # metrics -> [Claim]
+    evaluate: Callable[..., dict]               # (model, data, config, deps) -> metrics dict of this model alone
+    # config -> {model name: preset}: the trained models this one's evaluation needs as judges (the digit classifier
+    # that scores generated digits); they are trained first when missing.
+    requires: Callable[[Any], dict] = field(default=lambda config: {})
     variants: tuple[dict, ...] = ()             # config overrides trained and shipped beside each preset
     # A model whose parts step separately (a GAN's players; a pair of networks each clipped on its own) gives
     # optimizers(model, config) -> {name: optimizer}, and then train_step(model, data, config, generator,
     # optimizers) takes the steps itself and returns a float.
     optimizers: Callable[[Any, Any], dict] | None = None
-    # (model, data, config, report) -> None: work done once after the optimizer's steps (a search from the trained
-    # weights, say), its results kept in the model's buffers; report(done, total, value) shows its progress.
-    search: Callable[..., None] | None = None
+    # (model, data, config, report) -> None: a fitting phase after the optimizer's steps, whose results are kept in
+    # the model's buffers and saved with it (Newton searches from the trained weights; gensim's word2vec on the
+    # same corpora); report(done, total, value) shows its progress.
+    after_steps: Callable[..., None] | None = None
 
     def configs(self, preset: str) -> list[Any]:
         """The preset's config and its shipped variants."""

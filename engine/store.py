@@ -2,14 +2,16 @@
 
 Two roots, read in order: the user's cache (PLAYGROUND_CACHE, default ~/.cache/dl-playground) and the shipped,
 read-only assets/checkpoints/ (listed in manifest.json). Every write goes to a temporary folder first and is
-renamed into place, so a reader never sees half a checkpoint. Weights are verified against their recorded
-sha256 before they are loaded; nothing is unpickled.
+renamed into place (files.replace_dir), so a reader never sees half a checkpoint, nor none while one is replaced.
+Weights are verified against their recorded sha256 before they are loaded, and a file unchanged since it was
+verified in this process is not hashed again; nothing is unpickled.
 """
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +20,22 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from engine import registry
+from engine import files, registry
+from engine.files import write_json_atomic
 
 WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
 METRICS = "metrics.json"
 MANIFEST = "manifest.json"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+SETTLED_NS = 2_000_000_000
+VERIFIED_LIMIT = 4096
+
+# Weight files already verified in this process, as (path, size, mtime_ns, sha256): the pages call find() on every
+# rerun, and hashing every checkpoint each time is the slow part. One entry per version of a checkpoint file, so it
+# stays at a few hundred; it is emptied at VERIFIED_LIMIT all the same, for a process that saves without end.
+_verified: set[tuple[str, int, int, str]] = set()
+_verified_lock = threading.Lock()       # the web server runs its sessions in threads
 
 
 class CheckpointError(Exception):
@@ -61,21 +72,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_json_atomic(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)          # mkstemp creates 0600; checkpoints and manifests are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _read_json(path: Path) -> dict:
     try:
         value = json.loads(path.read_text())
@@ -104,27 +100,18 @@ def save(root: Path, name: str, config, state: dict[str, torch.Tensor], metrics:
         (tmp / WEIGHTS).write_bytes(blob)
         (tmp / CONFIG).write_text(json.dumps(meta, indent=1, sort_keys=True))
         (tmp / METRICS).write_text(json.dumps({"metrics": metrics, "history": history}, indent=1, sort_keys=True))
-        for f in tmp.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-        if final.exists():
-            # A directory rename cannot replace a non-empty directory: move the old one aside, put it back if the
-            # new one cannot be renamed in, and delete it only once the new one is in place.
-            trash = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{chash}.old."))
-            os.replace(final, trash / "x")
-            try:
-                os.replace(tmp, final)
-            except BaseException:
-                os.replace(trash / "x", final)
-                raise
-            finally:
-                shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
+        _fsync_files(tmp)
+        files.replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return read(final, "cached")
+
+
+def _fsync_files(folder: Path) -> None:
+    for f in folder.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
 
 
 def read(path: Path, source: str, expected_sha: str | None = None) -> Checkpoint:
@@ -141,18 +128,46 @@ def read(path: Path, source: str, expected_sha: str | None = None) -> Checkpoint
         raise CheckpointError(f"{path / CONFIG} lacks field {e}") from None
     if expected_sha is not None and expected_sha != sha:
         raise CheckpointError(f"{path / CONFIG} records sha256 {sha[:12]}…, the manifest {expected_sha[:12]}…")
-    _verified_bytes(ckpt)
+    _verify(ckpt)
     return ckpt
+
+
+def _weights_key(ckpt: Checkpoint, status: os.stat_result) -> tuple[str, int, int, str]:
+    return str(ckpt.weights_path.resolve()), status.st_size, status.st_mtime_ns, ckpt.sha256
+
+
+def _verify(ckpt: Checkpoint) -> None:
+    """Verify the weights, unless this same file version (path, size, mtime) was verified before in this process."""
+    try:
+        status = ckpt.weights_path.stat()
+    except OSError as e:
+        raise CheckpointError(f"{ckpt.weights_path} cannot be read ({e.strerror})") from None
+    with _verified_lock:
+        if _weights_key(ckpt, status) in _verified:
+            return
+    _verified_bytes(ckpt)
+
+
+def _read_weights(path: Path) -> tuple[bytes, os.stat_result]:
+    with open(path, "rb") as f:
+        return f.read(), os.fstat(f.fileno())
 
 
 def _verified_bytes(ckpt: Checkpoint) -> bytes:
     try:
-        blob = ckpt.weights_path.read_bytes()
+        blob, status = _read_weights(ckpt.weights_path)
     except OSError as e:
         raise CheckpointError(f"{ckpt.weights_path} cannot be read ({e.strerror})") from None
     if sha256_bytes(blob) != ckpt.sha256:
         raise CheckpointError(f"{ckpt.weights_path} is damaged or altered: its sha256 does not match "
                               f"the one recorded when it was saved")
+    # A file written moments ago can be written again without its mtime changing (timestamps are as coarse as the
+    # clock tick, 2 s on some file systems), and the status is taken after the read: only settled files are kept.
+    if status.st_mtime_ns < time.time_ns() - SETTLED_NS:
+        with _verified_lock:
+            if len(_verified) >= VERIFIED_LIMIT:
+                _verified.clear()
+            _verified.add(_weights_key(ckpt, status))
     return blob
 
 
@@ -181,10 +196,7 @@ def read_manifest(root: Path | None = None) -> dict:
 def candidates(name: str, config, errors: list[str]) -> list[tuple[Path, str, str | None]]:
     """(path, source, expected sha) in load order: cache first, then shipped; a bad manifest goes to errors."""
     chash = registry.config_hash(name, config)
-    found = []
-    cached = cache_root() / "checkpoints" / name / chash
-    if cached.exists():
-        found.append((cached, "cached", None))
+    found = [(path, "cached", None) for path in files.copies(cache_root() / "checkpoints" / name / chash)]
     try:
         entries = read_manifest()["checkpoints"]
     except CheckpointError as e:
@@ -192,7 +204,9 @@ def candidates(name: str, config, errors: list[str]) -> list[tuple[Path, str, st
         entries = []
     for entry in entries:
         if isinstance(entry, dict) and entry.get("name") == name and entry.get("config_hash") == chash:
-            found.append((shipped_root() / str(entry.get("path")), "shipped", entry.get("sha256")))
+            final = shipped_root() / str(entry.get("path"))
+            # A listed folder that is missing is still tried, so that find() reports it.
+            found += [(path, "shipped", entry.get("sha256")) for path in files.copies(final) or [final]]
     return found
 
 
@@ -212,33 +226,65 @@ def save_cached(name: str, config, state, metrics, history, train_seconds) -> Ch
 
 
 def ship(ckpt: Checkpoint, preset: str) -> Checkpoint:
-    """Copy a checkpoint into assets/checkpoints and record it in the manifest (replacing the preset's old one)."""
+    """Copy a checkpoint into assets/checkpoints and record it in the manifest (replacing the preset's old one).
+
+    The manifest is written while the replaced folder is still kept aside, and the folders it stops naming are
+    deleted after it is written, so a reader always finds a folder that agrees with the manifest."""
     root = shipped_root()
     rel = f"{ckpt.name}/{ckpt.config_hash}"
-    if ckpt.path.resolve() != (root / rel).resolve():
-        dest = root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{ckpt.config_hash}."))
-        os.chmod(tmp, 0o755)
-        for f in (WEIGHTS, CONFIG, METRICS):
-            shutil.copy2(ckpt.path / f, tmp / f)
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
+    dest = root / rel
     spec = registry.get(ckpt.name)
     base = registry.config_dict(spec.config(preset))
     variant = {k: v for k, v in ckpt.config.items() if base.get(k) != v}   # fields that differ from the preset
     manifest = read_manifest(root)
-    kept = []
+    kept, dropped = [], []
     for entry in manifest.get("checkpoints", []):
         if entry["name"] == ckpt.name and entry["preset"] == preset and entry["variant"] == variant:
             if entry["path"] != rel:
-                shutil.rmtree(root / entry["path"], ignore_errors=True)
+                dropped.append(root / entry["path"])
             continue
         kept.append(entry)
     kept.append({"name": ckpt.name, "preset": preset, "variant": variant, "config_hash": ckpt.config_hash, "path": rel,
-                 "sha256": ckpt.sha256, "bytes": (root / rel / WEIGHTS).stat().st_size,
+                 "sha256": ckpt.sha256, "bytes": ckpt.weights_path.stat().st_size,
                  "metrics": ckpt.metrics, "train_seconds": ckpt.train_seconds})
     kept.sort(key=lambda e: (e["name"], e["preset"], json.dumps(e["variant"], sort_keys=True)))
-    write_json_atomic(root / MANIFEST, {"checkpoints": kept})
-    return read(root / rel, "shipped", ckpt.sha256)
+
+    def write_manifest():
+        write_json_atomic(root / MANIFEST, {"checkpoints": kept})
+
+    if ckpt.path.resolve() == dest.resolve():
+        write_manifest()
+    else:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _drop_unlisted_copy(root, rel, manifest)
+        tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{ckpt.config_hash}."))
+        try:
+            os.chmod(tmp, 0o755)
+            for f in (WEIGHTS, CONFIG, METRICS):
+                shutil.copy2(ckpt.path / f, tmp / f)
+            _fsync_files(tmp)
+            files.replace_dir(tmp, dest, commit=write_manifest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    for folder in dropped:
+        for path in files.copies(folder):
+            shutil.rmtree(path, ignore_errors=True)
+    return read(dest, "shipped", ckpt.sha256)
+
+
+def _drop_unlisted_copy(root: Path, rel: str, manifest: dict) -> None:
+    """After a ship that died between renaming its folder in and writing the manifest, readers use the copy kept
+    aside (the one the manifest names): delete the unlisted dest instead, which replace_dir then fills again and
+    keeps the aside copy until the new manifest is written."""
+    dest = root / rel
+    if not (dest.exists() and files.aside(dest).exists()):
+        return
+    listed = {entry.get("sha256") for entry in manifest["checkpoints"]
+              if isinstance(entry, dict) and entry.get("path") == rel}
+    try:
+        recorded = _read_json(dest / CONFIG).get("weights_sha256")
+    except CheckpointError:
+        recorded = None
+    if recorded not in listed:
+        shutil.rmtree(dest)

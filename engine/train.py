@@ -96,13 +96,13 @@ def train(spec: ModelSpec, config, deps: dict, on_progress: Callable[[Progress],
                 on_progress(Progress(step, config.steps, mean, time.perf_counter() - start))
             if should_stop and should_stop():
                 raise Cancelled()
-    if spec.search:
+    if spec.after_steps:
         def report(done: int, total: int, value: float) -> None:
             if on_progress:
                 on_progress(Progress(done, total, value, time.perf_counter() - start))
             if should_stop and should_stop():
                 raise Cancelled()
-        spec.search(model, data, config, report)
+        spec.after_steps(model, data, config, report)
     model.eval()
     with torch.no_grad():
         metrics = spec.evaluate(model, data, config, deps)

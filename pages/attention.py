@@ -9,14 +9,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app.ui import resources, tables, url_state
-from app.ui.model_panel import model_panel
-from engine import registry
+from app.ui import resources, tables
+from app.ui.page_kit import PageKit
+from engine import api
 from engine.data import DataError, grammar
 from engine.models import seq2seq
-from engine.registry import get as get_spec
 
-PAGE = "attention"
 NETWORKS = {"rnnsearch": "RNNsearch (attention)", "rnnenc": "RNNenc (fixed vector)"}
 SOURCES = {"test": "A generated test sentence", "typed": "Type a sentence"}
 BUCKETS = [seq2seq.bucket_name(b) for b in grammar.BUCKETS]
@@ -27,15 +25,14 @@ DEFAULTS = {"src": "test", "bucket": BUCKETS[2], "idx": 0, "text": EXAMPLE, "mod
 ALLOWED = {"src": list(SOURCES), "bucket": BUCKETS, "idx": (0, 10**4), "model": list(NETWORKS), "beam": BEAMS,
            "word": (1, 1000)}
 COLOURS = ["#d1495b", "#2e86ab"]          # RNNsearch, RNNenc
+KIT = PageKit("attention", DEFAULTS, ALLOWED)
+key = KIT.key
 
 
-def key(name: str) -> str:
-    return f"{PAGE}:{name}"
-
-
-@st.cache_data(max_entries=4)
-def test_sentences(config_json: str) -> list:
-    return seq2seq.test_pairs(get_spec("nmt").config_from_dict(json.loads(config_json)))
+@st.cache_resource(max_entries=4)
+def test_sentences(config_hash: str, _config) -> list:
+    """The held-out pairs, one copy per process: every session reads them, none changes them."""
+    return seq2seq.test_pairs(_config)
 
 
 @st.cache_data(max_entries=256, show_spinner="Translating…")
@@ -87,7 +84,7 @@ def pick_random(count: int) -> None:
 
 
 def test_sentence(config) -> grammar.Pair:
-    pairs = test_sentences(json.dumps(registry.config_dict(config), sort_keys=True))
+    pairs = test_sentences(api.config_hash("nmt", config), config)
     c1, c2, c3 = st.columns([4, 2, 1], vertical_alignment="bottom")
     bucket = c1.selectbox("Source length (words)", BUCKETS, key=key("bucket"))
     lo, hi = grammar.BUCKETS[BUCKETS.index(bucket)]
@@ -217,7 +214,7 @@ def decoder_view(model, sha: str, tokens: tuple, results: dict, pair: grammar.Pa
     st.session_state[key("word")] = min(st.session_state[key("word")], len(out))
     word = c2.slider("Output word", 1, len(out), key=key("word"),
                      help="Step through the decoder: the word it wrote at this step and what it looked at.")
-    url_state.publish(PAGE, DEFAULTS)
+    KIT.publish()
     i = word - 1
     so_far = " ".join(out[:i]) + f" **:blue-background[{out[i]}]**"
     st.markdown(f"Translation so far: {so_far}")
@@ -263,8 +260,11 @@ def figure_2(metrics: dict, config) -> None:
                "increases\", while RNNsearch-50 shows no deterioration even past 50 words.")
 
 
-def paper_vs_you(metrics: dict) -> None:
-    st.subheader("Paper vs. you")
+def paper_vs_you(report: api.Report) -> None:
+    KIT.paper_vs_you(report)
+    if "nmt" not in report.metrics:
+        return
+    metrics = report.metrics["nmt"]
     paper = seq2seq.PAPER_BLEU
     rows = []
     for name, label in (("rnnsearch", "RNNsearch"), ("rnnenc", "RNNenc")):
@@ -292,12 +292,10 @@ def main() -> None:
     st.markdown("An encoder-decoder squeezes the whole sentence into one vector; with attention the decoder looks "
                 "back at every source word for each word it writes (tutorial slides 27-29 and 104-110, Bahdanau, "
                 "Cho & Bengio 2014).")
-    url_state.bind(PAGE, DEFAULTS, ALLOWED)
-    config = get_spec("nmt").config(resources.preset())
-    with st.expander("Model", expanded=False):
-        loaded = model_panel("nmt", config, PAGE)
+    KIT.bind()
+    config = api.config("nmt", resources.preset())
+    loaded = KIT.model("nmt", config, missing="No translation checkpoint: train it under 'Model'.")
     if loaded is None:
-        st.warning("No translation checkpoint: train it under 'Model'.")
         return
     c1, c2 = st.columns([3, 1])
     source = c1.segmented_control("Sentence", list(SOURCES), key=key("src"), format_func=SOURCES.get,
@@ -312,9 +310,9 @@ def main() -> None:
         results = translations(loaded.model, sha, tokens, beam, pair.tgt if pair else None)
         st.subheader("Step through the decoder")
         st.fragment(decoder_view)(loaded.model, sha, tokens, results, pair)
-    url_state.publish(PAGE, DEFAULTS)
+    KIT.publish()
     figure_2(loaded.checkpoint.metrics, config)
-    paper_vs_you(loaded.checkpoint.metrics)
+    paper_vs_you(api.claims("attention", resources.preset()))
 
 
 main()

@@ -7,14 +7,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app.ui import images, resources, tables, url_state
-from app.ui.model_panel import model_panel
+from app.ui import images, resources
+from app.ui.page_kit import PageKit
 from engine import api
 from engine.data import DataError, media, scenes
 from engine.models import captioner
-from engine.registry import get as get_spec
 
-PAGE = "cap"
 MODES = {"image": "Image", "video": "Video"}
 IMAGE_SOURCES = {"sample": "Test scene", "upload": "Upload an image", "draw": "Draw a scene"}
 VIDEO_SOURCES = {"sample": "Test clip", "upload": "Upload a video"}
@@ -28,10 +26,8 @@ FUNCTION_WORDS = {"a", ",", "of", "and", "then", END}   # words not shown in the
 STRIP = 10
 RANKED = 100                       # test items ranked by BLEU for "the good and the bad"
 SHOWN = 3
-
-
-def key(name: str) -> str:
-    return f"{PAGE}:{name}"
+KIT = PageKit("captioning", DEFAULTS, ALLOWED)
+key = KIT.key
 
 
 def digest(array: np.ndarray) -> str:
@@ -48,11 +44,6 @@ def described_clip(_model, sha: str, _frames: np.ndarray, pixels: str, _config, 
     return captioner.describe_clip(_model, _frames, _config, beam)
 
 
-@st.cache_data(max_entries=8, show_spinner="Generating the held-out test set…")
-def test_items(_config, config_key: str) -> list:
-    return captioner.test_set(_config)[0]
-
-
 @st.cache_data(max_entries=8, show_spinner=f"Captioning {RANKED} test items to rank them…")
 def ranked(_model, sha: str, _config) -> list:
     return captioner.ranked_examples(_model, _config, RANKED)
@@ -67,7 +58,7 @@ def read_upload(data: bytes, name: str, frames: int | None):
 # ---------------------------------------------------------------- inputs
 
 def sample_scene(config) -> tuple[np.ndarray, scenes.Scene]:
-    items = test_items(config, str(config))
+    items = captioner.test_set(config)[0]
     st.session_state[key("scene")] = min(st.session_state[key("scene")], len(items) - 1)    # a link from a larger set
     index = st.number_input(f"Test scene (0-{len(items) - 1})", 0, len(items) - 1, step=1, key=key("scene"))
     return items[index].image, items[index]
@@ -130,10 +121,8 @@ def attention_strip(seen: np.ndarray, labels: list[str], attention: np.ndarray, 
 def model_and_source(name: str, config, what: str, sources: dict, source_key: str):
     """The model panel, then the input source and the beam width: (loaded model, source, beam), or None with a
     message when there is no model."""
-    with st.expander("Model", expanded=False):
-        loaded = model_panel(name, config, PAGE)
+    loaded = KIT.model(name, config, missing=f"No {what.lower()} captioner: train it under 'Model'.")
     if loaded is None:
-        st.warning(f"No {what.lower()} captioner: train it under 'Model'.")
         return None
     c1, c2 = st.columns([3, 1])
     source = c1.segmented_control(what, list(sources), key=key(source_key), format_func=sources.get, required=True,
@@ -189,7 +178,7 @@ def image_caption(caption: captioner.Caption, seen: np.ndarray, scene: scenes.Sc
 # ---------------------------------------------------------------- video
 
 def sample_clip(config) -> tuple[np.ndarray, scenes.Video]:
-    items = test_items(config, str(config))
+    items = captioner.test_set(config)[0]
     st.session_state[key("clip")] = min(st.session_state[key("clip")], len(items) - 1)    # a link from a larger set
     index = st.number_input(f"Test clip (0-{len(items) - 1})", 0, len(items) - 1, step=1, key=key("clip"))
     return items[index].frames, items[index]
@@ -277,7 +266,7 @@ def clip_caption(caption: captioner.Caption, seen: np.ndarray, video: scenes.Vid
 def good_and_bad(loaded, name: str, config) -> None:
     st.subheader("The good and the bad")
     examples = ranked(loaded.model, loaded.checkpoint.sha256, config)
-    items = test_items(config, str(config))
+    items = captioner.test_set(config)[0]
     st.caption(f"The first {len(examples)} held-out items captioned greedily and ranked by sentence BLEU-4 against "
                "their five references: the best three, then the worst three.")
     for title, chosen in (("Best", examples[:SHOWN]), ("Worst", examples[-SHOWN:])):
@@ -297,24 +286,9 @@ def good_and_bad(loaded, name: str, config) -> None:
                 st.altair_chart(frames_chart(labels, example.attention, {}), width="stretch")
 
 
-def shipped_metrics(name: str, config) -> dict | None:
-    checkpoint, _ = api.locate(name, config)
-    return checkpoint.metrics if checkpoint else None
-
-
-def paper_vs_you(image_metrics: dict | None, video_metrics: dict | None) -> None:
-    st.subheader("Paper vs. you")
-    rows = [{"model": "Show, attend and tell (soft)", "paper BLEU-4": ", ".join(
-        f"{k} {v}" for k, v in captioner.PAPER_BLEU4.items()), "attention, paper": "qualitative maps (Fig. 2-5)",
-        **(({"ours BLEU-4": f"{image_metrics['bleu4']:.1f}",
-             "attention, ours": f"{image_metrics['attention_hit_rate']:.0%} of {image_metrics['object_words']} object "
-                                "words peak inside their object"}) if image_metrics else {})},
-            {"model": "Temporal attention (video)", "paper BLEU-4": f"Youtube2Text {captioner.PAPER_VIDEO_BLEU4}",
-             "attention, paper": "qualitative (Fig. 3)",
-             **(({"ours BLEU-4": f"{video_metrics['bleu4']:.1f}",
-                  "attention, ours": f"{video_metrics['temporal_hit_rate']:.0%} of {video_metrics['event_words']} event "
-                                     "words peak inside their event's frames"}) if video_metrics else {})}]
-    st.markdown(tables.markdown_table(rows))
+def paper_vs_you(report: api.Report) -> None:
+    KIT.paper_vs_you(report)
+    image_metrics, video_metrics = report.metrics.get("captioner"), report.metrics.get("video_captioner")
     settings = [m["setting"] for m in (image_metrics, video_metrics) if m]
     st.caption("Ours: " + "; ".join(settings) + ". The paper's numbers are on real photos and clips with "
                "vocabularies of thousands of words, so ours, on a small synthetic world with a few dozen words, are "
@@ -336,20 +310,19 @@ def main() -> None:
                 "the frames to look at (Yao et al. 2015).")
     st.info(TRAINED_ON.format(shapes=", ".join(scenes.SHAPES), colours=", ".join(scenes.RGB)),
             icon=":material/info:")
-    url_state.bind(PAGE, DEFAULTS, ALLOWED)
+    KIT.bind()
     preset = resources.preset()
-    image_config = get_spec("captioner").config(preset)
-    video_config = get_spec("video_captioner").config(preset)
+    image_config = api.config("captioner", preset)
+    video_config = api.config("video_captioner", preset)
     mode = st.segmented_control("Caption", list(MODES), key=key("mode"), format_func=MODES.get, required=True)
     if mode == "image":
         loaded, name, config = image_view(image_config), "captioner", image_config
     else:
         loaded, name, config = video_view(video_config), "video_captioner", video_config
-    url_state.publish(PAGE, DEFAULTS)
+    KIT.publish()
     if loaded is not None:
         good_and_bad(loaded, name, config)
-    paper_vs_you(*(shipped_metrics(name, config) for name, config in
-                   (("captioner", image_config), ("video_captioner", video_config))))
+    paper_vs_you(api.claims("captioning", preset))
 
 
 main()

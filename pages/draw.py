@@ -5,13 +5,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app.ui import images, player, resources, tables, url_state
+from app.ui import images, player, resources, tables
 from app.ui.digit_input import digit_input
-from app.ui.model_panel import mnist_model
+from app.ui.page_kit import PageKit
+from engine import api
 from engine.models.draw import PAPER_NLL, WINDOW_FIELDS, replay_generation, replay_reconstruction, training_digits
-from engine.registry import get as get_spec
 
-PAGE = "draw"
 SAMPLES = 8
 READ_COLOUR, WRITE_COLOUR = "#2fbf71", "#ff3b30"
 MODES = {"generate": "Generate from the prior", "reconstruct": "Read and rebuild a digit"}
@@ -19,10 +18,8 @@ DEFAULTS = {"mode": "generate", "attention": True, "seed": 0, "sample": 0, "step
             "idx": 0}
 ALLOWED = {"mode": list(MODES), "seed": (0, 10**6), "sample": (0, SAMPLES - 1), "step": (1, 1000),
            "src": ["test", "draw"], "cls": (0, 9), "idx": (0, 10**6)}
-
-
-def key(name: str) -> str:
-    return f"{PAGE}:{name}"
+KIT = PageKit("draw", DEFAULTS, ALLOWED)
+key = KIT.key
 
 
 @st.cache_data(max_entries=64, show_spinner="Drawing samples…")
@@ -57,7 +54,7 @@ def replay(frames: list, label: str, gif_name: str) -> None:
     steps = list(range(1, len(frames) + 1))
     st.fragment(player.step_player)(key, steps, lambda t: frames[t - 1], lambda: images.gif(frames),
                                     lambda t: f"{label}: step {t} of {len(frames)}", gif_name,
-                                    lambda: url_state.publish(PAGE, DEFAULTS))
+                                    KIT.publish)
 
 
 def generate_view(pair, sha: str, config, attention: bool) -> None:
@@ -115,8 +112,11 @@ def show_windows(trace: dict, i: int) -> None:
     right.line_chart(trace_frame, x="step", y="value", color="series", height=300)
 
 
-def paper_vs_you(metrics: dict) -> None:
-    st.subheader("Paper vs. you")
+def paper_vs_you(report: api.Report) -> None:
+    KIT.paper_vs_you(report)
+    if "draw" not in report.metrics:
+        return
+    metrics = report.metrics["draw"]
     st.markdown(tables.markdown_table([
         {"DRAW": "with attention", "paper (nats)": f"{PAPER_NLL['attention']:.2f}",
          "ours (nats)": f"{metrics['nll_attention']:.2f}"},
@@ -135,9 +135,9 @@ def main() -> None:
     st.title("DRAW canvas replay")
     st.markdown("A recurrent network with a differentiable attention window builds a digit over T steps, reading "
                 "and writing one patch at a time (tutorial slides 91-94, Gregor et al. 2015).")
-    url_state.bind(PAGE, DEFAULTS, ALLOWED)
-    config = get_spec("draw").config(resources.preset())
-    loaded = mnist_model("draw", config, PAGE, "No DRAW checkpoint: train it under 'Model'.")
+    KIT.bind()
+    config = api.config("draw", resources.preset())
+    loaded = KIT.model("draw", config, mnist=True, missing="No DRAW checkpoint: train it under 'Model'.")
     if loaded is None:
         return
     c1, c2, c3 = st.columns([4, 2, 2], vertical_alignment="bottom")
@@ -153,8 +153,8 @@ def main() -> None:
         generate_view(loaded.model, sha, config, attention)
     else:
         reconstruct_view(loaded.model, sha, config, attention)
-    url_state.publish(PAGE, DEFAULTS)
-    paper_vs_you(loaded.checkpoint.metrics)
+    KIT.publish()
+    paper_vs_you(api.claims("draw", resources.preset()))
 
 
 main()

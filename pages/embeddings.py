@@ -1,33 +1,35 @@
-"""Embedding explorer (slides 11-13, 24-26): word vectors projected, searched and put to the analogy test."""
+"""Embedding explorer (slides 11-13, 24-26), in two parts that share nothing but the projections:
+
+- word vectors (slides 24-26): shipped, trained here or uploaded; searched, projected and put to the analogy test;
+- digits, layer by layer (slides 11-13): how each layer of the classifier and the autoencoder sees MNIST.
+"""
 import altair as alt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+import torch
 
-from app.ui import resources, tables, url_state
-from app.ui.digit_input import mnist_available
-from app.ui.model_panel import model_panel
+from app.ui import resources, tables
+from app.ui.page_kit import PageKit
 from engine import api
-from engine.analysis import projection, representations, vectors
-from engine.data import DataError, grammar
-from engine.data import vectors as sources
+from engine.analysis import projection, representations, word_space
+from engine.analysis.representations import LAYER_DIGITS
+from engine.data import DataError, grammar, vectors
 from engine.data.mnist import load_mnist
 from engine.models import embeddings
-from engine.registry import get as get_spec
 
-PAGE = "emb"
+PARTS = {"words": "Word vectors", "digits": "MNIST digits, layer by layer"}
 SOURCES = {"glove": "GloVe 6B, 50-d (50,000 words)", "minilm": "MiniLM-L6 input embeddings (whole-word tokens)",
-           "trained": "Trained here", "upload": "Your vectors (upload)", "mnist": "MNIST digits, layer by layer"}
-DIGITS = embeddings.LAYER_DIGITS        # held-out digits whose representations are shown (as `engine eval` scores)
+           "trained": "Trained here", "upload": "Your vectors (upload)"}
 PROJECTIONS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 POINTS = [500, 1000, 2000, 5000, 10000]
-DEFAULTS = {"source": "glove", "corpus": "grammar", "method": "sg", "proj": "pca", "dims": 2, "points": 2000,
+DEFAULTS = {"part": "words", "source": "glove", "corpus": "grammar", "method": "sg", "proj": "pca", "dims": 2, "points": 2000,
             "layer": "classifier top hidden", "query": "frog",
             "a": "man", "b": "king",
             "c": "woman", "neg": "man, he, boy", "pos": "woman, she, girl",
             "strip": "king, queen, actor, actress, doctor, nurse, father, mother, engineer, dancer"}
-ALLOWED = {"source": list(SOURCES), "corpus": list(embeddings.CORPORA), "method": list(embeddings.METHODS),
+ALLOWED = {"part": list(PARTS), "source": list(SOURCES), "corpus": list(embeddings.CORPORA), "method": list(embeddings.METHODS),
            "proj": list(PROJECTIONS), "dims": [2, 3], "points": POINTS}
 SHORT_METHODS = {"nplm": "neural LM", "sg": "skip-gram", "cbow": "CBOW"}
 CORPUS_NOTES = {
@@ -42,32 +44,30 @@ ROLES = {"query": "#d62728", "neighbour": "#ff7f0e", "analogy": "#1f5fa8", "answ
 NEIGHBOURS = 10
 # Pennington et al. 2014 (GloVe), Tables 2 and 3: 300-d vectors trained on the same 6B tokens.
 PAPER = {"analogy": "71.7% (semantic 77.4, syntactic 67.0), 300-d, Table 2", "wordsim": "0.658, 300-d, Table 3"}
-
-
-def key(name: str) -> str:
-    return f"{PAGE}:{name}"
+KIT = PageKit("embeddings", DEFAULTS, ALLOWED)
+key = KIT.key
 
 
 @st.cache_resource(show_spinner="Loading the vectors…")
-def shipped(source: str) -> tuple[sources.Vectors, vectors.Space]:
-    loaded = sources.glove() if source == "glove" else sources.minilm()
-    return loaded, vectors.Space.of(loaded.words, loaded.matrix)
+def shipped(source: str) -> tuple[vectors.Vectors, word_space.Space]:
+    loaded = vectors.glove() if source == "glove" else vectors.minilm()
+    return loaded, word_space.Space.of(loaded.words, loaded.matrix)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading your vectors…")
-def uploaded(vector_bytes: bytes, metadata_bytes: bytes | None, name: str) -> tuple[sources.Vectors, vectors.Space]:
+def uploaded(vector_bytes: bytes, metadata_bytes: bytes | None, name: str) -> tuple[vectors.Vectors, word_space.Space]:
     if name.endswith(".tsv"):
-        loaded = sources.read_projector(vector_bytes, metadata_bytes)
+        loaded = vectors.read_projector(vector_bytes, metadata_bytes)
     else:
-        loaded = sources.read_word_vectors(vector_bytes)
-    return loaded, vectors.Space.of(loaded.words, loaded.matrix)
+        loaded = vectors.read_word_vectors(vector_bytes)
+    return loaded, word_space.Space.of(loaded.words, loaded.matrix)
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the analogy questions and WordSim-353…")
-def benchmarks(_space: vectors.Space, token: str) -> dict:
+def benchmarks(_space: word_space.Space, token: str) -> dict:
     """The two benchmarks on one space; `token` names the space (source, and the checkpoint for trained ones)."""
-    result = vectors.analogy_benchmark(_space, vectors.read_questions(sources.analogy_questions()))
-    similarity = vectors.similarity_benchmark(_space, sources.wordsim353())
+    result = word_space.analogy_benchmark(_space, word_space.read_questions(vectors.analogy_questions()))
+    similarity = word_space.similarity_benchmark(_space, vectors.wordsim353())
     return {**result, **{f"wordsim_{k}": v for k, v in similarity.items()}}
 
 
@@ -77,25 +77,24 @@ def project(_matrix: np.ndarray, token: str, method: str, dims: int = 2) -> np.n
     note = (" The first UMAP in a server process also compiles its code: a few seconds more, once."
             if method == "umap" else "")
     with st.spinner(f"{PROJECTIONS[method]} of {len(_matrix):,} points…{note}"):
-        return projection.cached(_matrix, method, dims)
+        return projection.cached(_matrix, method, dims, api.cache_dir("projections"))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def trained_vectors(_model, sha: str, corpus: str, method: str, _config) -> tuple[sources.Vectors, vectors.Space]:
+def trained_vectors(_model, sha: str, corpus: str, method: str, _config) -> tuple[vectors.Vectors, word_space.Space]:
     vocab = embeddings.corpora(_config)[corpus].vocab[2:]
     matrix = _model.table(corpus, method)[2:]
     columns = {"label": vocab, "frequency rank": np.arange(1, len(vocab) + 1)}
     if corpus == "grammar":
         classes = grammar.word_classes()
         columns["class"] = [classes.get(w, "other") for w in vocab]
-    loaded = sources.Vectors(vocab, matrix, pd.DataFrame(columns))
-    return loaded, vectors.Space.of(vocab, matrix)
+    loaded = vectors.Vectors(vocab, matrix, pd.DataFrame(columns))
+    return loaded, word_space.Space.of(vocab, matrix)
 
 
-def pick_trained() -> tuple[sources.Vectors, vectors.Space] | None:
-    config = get_spec("embeddings").config(resources.preset())
-    with st.expander("Model", expanded=False):
-        loaded = model_panel("embeddings", config, PAGE)
+def pick_trained() -> tuple[vectors.Vectors, word_space.Space] | None:
+    config = api.config("embeddings", resources.preset())
+    loaded = KIT.model("embeddings", config)
     c1, c2 = st.columns(2)
     corpus = c1.segmented_control("Corpus", list(embeddings.CORPORA), key=key("corpus"),
                                   format_func=embeddings.CORPUS_NAMES.get, required=True)
@@ -117,7 +116,7 @@ def pick_trained() -> tuple[sources.Vectors, vectors.Space] | None:
     return trained_vectors(loaded.model, loaded.checkpoint.sha256, corpus, method, config)
 
 
-def pick_source(source: str) -> tuple[sources.Vectors, vectors.Space] | None:
+def pick_source(source: str) -> tuple[vectors.Vectors, word_space.Space] | None:
     if source == "trained":
         return pick_trained()
     if source != "upload":
@@ -138,7 +137,7 @@ def pick_source(source: str) -> tuple[sources.Vectors, vectors.Space] | None:
         return None
 
 
-def words_in(text: str, space: vectors.Space) -> tuple[list[str], list[str]]:
+def words_in(text: str, space: word_space.Space) -> tuple[list[str], list[str]]:
     """(known words, unknown words) of a comma-separated list."""
     words = [w.strip() for w in text[:MAX_TEXT].split(",") if w.strip()]
     return [w for w in words if w in space.index], [w for w in words if w not in space.index]
@@ -151,7 +150,7 @@ def unknown_note(unknown: list[str]) -> None:
 
 # ---------------------------------------------------------------- views
 
-def projection_view(loaded: sources.Vectors, space: vectors.Space, marks: dict[str, str],
+def projection_view(loaded: vectors.Vectors, space: word_space.Space, marks: dict[str, str],
                     ends: tuple | None) -> pd.DataFrame:
     c1, c2, c3, c4 = st.columns([3, 2, 3, 4])
     method = c1.segmented_control("Projection", list(PROJECTIONS), key=key("proj"), format_func=PROJECTIONS.get,
@@ -245,21 +244,21 @@ def scatter_3d(frame: pd.DataFrame, colour: str, ends: tuple | None) -> go.Figur
     return figure
 
 
-def neighbours_view(space: vectors.Space, marks: dict[str, str]) -> None:
+def neighbours_view(space: word_space.Space, marks: dict[str, str]) -> None:
     query = st.text_input("Search a word", key=key("query"), max_chars=60).strip()
     if not query:
         return
     if query not in space.index:
         unknown_note([query])
         return
-    found = vectors.neighbours(space, query, NEIGHBOURS)
+    found = word_space.neighbours(space, query, NEIGHBOURS)
     marks[query] = "query"
     for w, _ in found:
         marks.setdefault(w, "neighbour")
     st.markdown(tables.markdown_table([{"neighbour of " + query: w, "cosine": f"{c:.3f}"} for w, c in found]))
 
 
-def analogy_view(space: vectors.Space, marks: dict[str, str]) -> tuple | None:
+def analogy_view(space: word_space.Space, marks: dict[str, str]) -> tuple | None:
     """The analogy form and its answers; returns (a, b, c, answer) when there is one."""
     st.markdown("**a is to b as c is to ?**: the words nearest to b - a + c (the three left out), among the 30,000 "
                 "most frequent words for the shipped vectors.")
@@ -273,7 +272,7 @@ def analogy_view(space: vectors.Space, marks: dict[str, str]) -> tuple | None:
         unknown_note(unknown)
         return None
     limit = 30000 if st.session_state[key("source")] in ("glove", "minilm") else None
-    answers = vectors.analogy(space, *words, k=5, limit=limit)
+    answers = word_space.analogy(space, *words, k=5, limit=limit)
     if not answers:
         st.info("No other words to answer with.")
         return None
@@ -286,7 +285,7 @@ def analogy_view(space: vectors.Space, marks: dict[str, str]) -> tuple | None:
     return a, b, c, answers[0][0]
 
 
-def direction_view(space: vectors.Space) -> None:
+def direction_view(space: word_space.Space) -> None:
     st.markdown("**Directions are attributes** (slide 25): the axis from one set of words to another, and where "
                 "other words fall along it.")
     c1, c2 = st.columns(2)
@@ -298,11 +297,11 @@ def direction_view(space: vectors.Space) -> None:
         st.info("Give at least one known word in each box.")
         return
     try:
-        axis = vectors.direction(space, negative, positive)
+        axis = word_space.direction(space, negative, positive)
     except ValueError as e:
         st.warning(str(e).capitalize() + ".")
         return
-    strip = pd.DataFrame(vectors.along(space, axis, placed), columns=["word", "position"])
+    strip = pd.DataFrame(word_space.along(space, axis, placed), columns=["word", "position"])
     strip["lane"] = np.arange(len(strip)) % 3
     chart = alt.Chart(strip).encode(x=alt.X("position:Q", title=f"{', '.join(negative)}  →  {', '.join(positive)}"),
                                     y=alt.Y("lane:O", axis=None))
@@ -310,10 +309,10 @@ def direction_view(space: vectors.Space) -> None:
                     .properties(height=160), width="stretch")
 
 
-def benchmarked_spaces() -> dict[str, tuple[vectors.Space, str]]:
+def benchmarked_spaces() -> dict[str, tuple[word_space.Space, str]]:
     """{name: (space, cache token)}: the shipped tables, and the vectors trained here when they exist."""
     spaces = {SOURCES[name]: (shipped(name)[1], name) for name in ("glove", "minilm")}
-    config = get_spec("embeddings").config(resources.preset())
+    config = api.config("embeddings", resources.preset())
     ckpt, _ = api.locate("embeddings", config)
     if ckpt is not None:
         model = resources.load("embeddings", config, ckpt.sha256).model
@@ -347,7 +346,7 @@ def benchmark_view() -> None:
         tooltip=["vectors", "section", alt.Tooltip("accuracy:Q", format=".1%"), "covered"])
     st.altair_chart(chart.properties(height=520), width="stretch")
     glove = benchmarks(shipped("glove")[1], "glove")
-    st.subheader("Paper vs. you")
+    KIT.paper_vs_you(api.claims("embeddings", resources.preset()), (), ("embeddings",))
     st.markdown(tables.markdown_table([
         {"measure": "analogy accuracy", "GloVe paper": PAPER["analogy"],
          "here (GloVe 50-d, 30,000 words)": f"{glove['analogy_accuracy']:.1%}"},
@@ -357,41 +356,43 @@ def benchmark_view() -> None:
                "falling with fewer dimensions.")
 
 
-def exports(frame: pd.DataFrame, space: vectors.Space, loaded: sources.Vectors) -> None:
+def exports(frame: pd.DataFrame, space: word_space.Space, loaded: vectors.Vectors) -> None:
     left, mid, right = st.columns(3)
     left.download_button("Coordinates (CSV)", frame.drop(columns=["role"]).to_csv(index=False).encode(),
                          file_name="projection.csv", mime="text/csv", icon=":material/download:", on_click="ignore")
     rows = [space.index[w] for w in frame["word"]]
-    selection = sources.Vectors([loaded.words[i] for i in rows], np.asarray(loaded.matrix[rows], dtype=np.float32),
+    selection = vectors.Vectors([loaded.words[i] for i in rows], np.asarray(loaded.matrix[rows], dtype=np.float32),
                                 loaded.metadata.iloc[rows].reset_index(drop=True))
-    vec, meta = sources.to_projector(selection)
+    vec, meta = vectors.to_projector(selection)
     mid.download_button("Shown points: vectors.tsv", vec, file_name="vectors.tsv", mime="text/tab-separated-values",
                         icon=":material/download:", on_click="ignore")
     right.download_button("Shown points: metadata.tsv", meta, file_name="metadata.tsv",
                           mime="text/tab-separated-values", icon=":material/download:", on_click="ignore")
 
 
-# ---------------------------------------------------------------- MNIST representations
+# ---------------------------------------------------------------- the digits, layer by layer
 
 @st.cache_data(max_entries=4, show_spinner="Computing every layer for the held-out digits…")
 def layers(_classifier, _dae, shas: tuple) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, float]]:
-    """(layer -> matrix, labels, layer -> 5-NN accuracy) for the first DIGITS held-out digits."""
+    """(layer -> matrix, labels, layer -> 5-NN accuracy) for the first held-out digits (those `engine eval`
+    scores), pixels first, then each network from its input to its top."""
     data = load_mnist()
-    x, y = data.x_test[:DIGITS], data.y_test[:DIGITS].numpy()
-    by_layer = representations.digit_layers(_classifier, _dae, x)
+    x, y = data.x_test[:LAYER_DIGITS], data.y_test[:LAYER_DIGITS].numpy()
+    device = next(_classifier.parameters()).device
+    with torch.no_grad():
+        by_layer = {"pixels": x, **_dae.layers(x.to(device)), **_classifier.layers(x.to(device))}
+    by_layer = {name: h.cpu().numpy() for name, h in by_layer.items()}
     return by_layer, y, {name: representations.knn_accuracy(m, y) for name, m in by_layer.items()}
 
 
-def mnist_view() -> None:
+def digits_part() -> None:
     preset = resources.preset()
-    with st.expander("Models", expanded=False):
-        classifier = model_panel("mnist_classifier", get_spec("mnist_classifier").config(preset), PAGE)
-        dae = model_panel("dae", get_spec("dae").config(preset), PAGE)
-    if not mnist_available():
+    loaded = KIT.models(("mnist_classifier", api.config("mnist_classifier", preset)), ("dae", api.config("dae", preset)),
+                        mnist=True, missing="The classifier and the autoencoder are both needed: train them under "
+                                            "'Models on this page'.")
+    if loaded is None or None in loaded:
         return
-    if classifier is None or dae is None:
-        st.warning("The classifier and the autoencoder are both needed: train them under 'Models'.")
-        return
+    classifier, dae = loaded
     by_layer, labels, accuracy = layers(classifier.model, dae.model, (classifier.checkpoint.sha256,
                                                                        dae.checkpoint.sha256))
     st.markdown(f"The same {len(labels):,} held-out digits, as seen by each layer of the classifier (trained with "
@@ -420,23 +421,14 @@ def mnist_view() -> None:
         width="stretch")
     st.caption(f"{PROJECTIONS[method]} of the layer '{layer}' ({by_layer[layer].shape[1]} numbers per digit), "
                f"coloured by the true class; its 5-NN accuracy is {accuracy[layer]:.1%}.")
+    KIT.paper_vs_you(api.claims("embeddings", preset), ("mnist_classifier", "dae"))
 
 
-def main() -> None:
-    st.title("Embedding explorer")
-    st.markdown("Words as points in a space where nearness means similar use (tutorial slides 11-13 and 24-26; "
-                "Bengio et al. 2003, Mikolov et al. 2013). Search a word, solve an analogy, follow a direction, and "
-                "see how well each set of vectors does on the standard tests.")
-    url_state.bind(PAGE, DEFAULTS, ALLOWED)
+def words_part() -> None:
     source = st.segmented_control("Vectors", list(SOURCES), key=key("source"), format_func=SOURCES.get,
                                   required=True)
-    if source == "mnist":
-        mnist_view()
-        url_state.publish(PAGE, DEFAULTS)
-        return
     picked = pick_source(source)
     if picked is None:
-        url_state.publish(PAGE, DEFAULTS)
         return
     loaded, space = picked
     marks: dict[str, str] = {}
@@ -449,7 +441,25 @@ def main() -> None:
     exports(frame, space, loaded)
     direction_view(space)
     benchmark_view()
-    url_state.publish(PAGE, DEFAULTS)
+
+
+def main() -> None:
+    st.title("Embedding explorer")
+    st.markdown("Words as points in a space where nearness means similar use (tutorial slides 11-13 and 24-26; "
+                "Bengio et al. 2003, Mikolov et al. 2013). Search a word, solve an analogy, follow a direction, and "
+                "see how well each set of vectors does on the standard tests; or see MNIST digits as each layer of "
+                "a network sees them.")
+    if st.query_params.get("source") == "mnist":        # links made before the digits became a part of their own
+        del st.query_params["source"]
+        st.query_params["part"] = "digits"
+    KIT.bind()
+    part = st.segmented_control("Part", list(PARTS), key=key("part"), format_func=PARTS.get, required=True,
+                                label_visibility="collapsed")
+    if part == "digits":
+        digits_part()
+    else:
+        words_part()
+    KIT.publish()
 
 
 main()

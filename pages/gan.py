@@ -5,16 +5,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app.ui import charts, images, player, resources, tables, url_state
-from app.ui.model_panel import mnist_model, model_panel
+from app.ui import charts, images, player, resources
+from app.ui.page_kit import PageKit
 from engine import api
 from engine.data import DataError
 from engine.data.drawing import drawing_to_points
 from engine.models import gan2d
 from engine.models.gan import MANIFOLD_VARIANT, nearest_training_digits
-from engine.registry import get as get_spec
 
-PAGE = "gan"
 VIEWS = {"toy": "The game on 2-D data", "mnist": "An MNIST GAN"}
 MNIST_VIEWS = {"trajectory": "Training trajectory", "walk": "Latent walks", "manifold": "Learned 2-D manifold",
                "samples": "Samples and their nearest digits"}
@@ -23,22 +21,17 @@ RATES = [1e-4, 3e-4, 1e-3, 3e-3]
 D_STEPS = [1, 2, 3, 5]
 SAMPLES = 8
 MAX_SEEDS = 8
-TOY_STEPS = get_spec("gan2d").config(resources.preset()).steps
-MNIST_STEPS = get_spec("gan").config(resources.preset()).steps
+TOY_STEPS = api.config("gan2d", resources.preset()).steps
+MNIST_STEPS = api.config("gan", resources.preset()).steps
 DEFAULTS = {"view": "toy", "dataset": "ring", "loss": "nonsaturating", "k": 1, "lr_d": 1e-3, "lr_g": 1e-3,
             "t_step": TOY_STEPS, "mview": "trajectory", "m_step": MNIST_STEPS, "waypoints": "1, 2, 3, 4",
             "frames": 12, "spherical": True, "w_step": 0, "extent": 2.0, "cells": 15, "seed": 0}
 ALLOWED = {"view": list(VIEWS), "dataset": list(gan2d.DATASETS), "loss": list(gan2d.G_LOSSES), "k": D_STEPS,
            "lr_d": RATES, "lr_g": RATES, "t_step": (0, 10**7), "mview": list(MNIST_VIEWS), "m_step": (0, 10**7),
            "frames": (4, 30), "w_step": (0, 1000), "extent": (0.5, 4.0), "cells": (5, 25), "seed": (0, 10**6)}
-
-
-def key(name: str) -> str:
-    return f"{PAGE}:{name}"
-
-
-def publish() -> None:
-    url_state.publish(PAGE, DEFAULTS)
+KIT = PageKit("gan", DEFAULTS, ALLOWED)
+key = KIT.key
+publish = KIT.publish
 
 
 # ---------------------------------------------------------------- the game on 2-D data
@@ -95,7 +88,6 @@ def toy_frames(_model, sha: str, _real: np.ndarray, indices: tuple) -> list[np.n
 
 
 def toy_view() -> None:
-    spec = get_spec("gan2d")
     overrides = toy_controls()
     if overrides["dataset"] == "drawn":
         try:
@@ -103,8 +95,8 @@ def toy_view() -> None:
         except DataError as e:
             st.info(f"No drawn data yet: {e}.", icon=":material/draw:")
             return
-    config = spec.config(resources.preset(), **overrides)
-    loaded = model_panel("gan2d", config, PAGE)
+    config = api.config("gan2d", resources.preset(), **overrides)
+    loaded = KIT.model("gan2d", config, collapsed=False)
     if loaded is None:
         return
     st.fragment(toy_replay)(loaded, config)
@@ -157,7 +149,7 @@ def game_chart(trace: dict, modes: list[int] | None, step: int) -> alt.VConcatCh
 
 def compare_runs(config) -> None:
     """The stored runs on the same data set, one row each, to compare knobs."""
-    spec = get_spec("gan2d")
+    spec = api.spec("gan2d")
     rows = []
     for other in [config] + [c for c in spec.configs(resources.preset()) if c != config]:
         if other.dataset != config.dataset or other.points != config.points:
@@ -254,11 +246,10 @@ def walk_key(name: str) -> str:
 
 
 def manifold_view() -> None:
-    config = get_spec("gan").config(resources.preset(), **MANIFOLD_VARIANT)
-    with st.expander("The 2-D GAN", expanded=False):
-        loaded = model_panel("gan", config, PAGE)
+    config = api.config("gan", resources.preset(), **MANIFOLD_VARIANT)
+    loaded = KIT.model("gan", config, title="The 2-D GAN",
+                       missing="No GAN with a 2-dimensional latent space yet: train it under 'The 2-D GAN'.")
     if loaded is None:
-        st.warning("No GAN with a 2-dimensional latent space yet: train it under 'The 2-D GAN'.")
         return
     c1, c2 = st.columns(2)
     c1.slider("Extent k (the grid spans [-k, k]²)", 0.5, 4.0, step=0.25, key=key("extent"))
@@ -303,13 +294,13 @@ def samples_view(loaded) -> None:
 
 
 def mnist_view() -> None:
-    config = get_spec("gan").config(resources.preset())
+    config = api.config("gan", resources.preset())
     view = st.segmented_control("MNIST view", list(MNIST_VIEWS), key=key("mview"), format_func=MNIST_VIEWS.get,
                                 required=True, label_visibility="collapsed")
     if view == "manifold":
         manifold_view()
         return
-    loaded = mnist_model("gan", config, PAGE, "No MNIST GAN checkpoint: train it under 'Model'.")
+    loaded = KIT.model("gan", config, mnist=True, missing="No MNIST GAN checkpoint: train it under 'Model'.")
     if loaded is None:
         return
     if view == "trajectory":
@@ -322,29 +313,11 @@ def mnist_view() -> None:
 
 # ---------------------------------------------------------------- page
 
-def paper_vs_you(preset: str) -> None:
-    st.subheader("Paper vs. you")
-    gan_ckpt, _ = api.locate("gan", get_spec("gan").config(preset))
-    if gan_ckpt is None:
-        st.info("Train the MNIST GAN to measure it here.")
+def paper_vs_you(report: api.Report) -> None:
+    KIT.paper_vs_you(report)
+    if "gan" not in report.metrics:
         return
-    m = gan_ckpt.metrics
-    st.markdown(tables.markdown_table([
-        {"claim": "the generator learns the data: every digit class appears",
-         "paper": "qualitative (Figure 2, MNIST samples)",
-         "ours": f"{m['class_coverage']}/10 classes hold at least 5% of {m['samples']} samples"},
-        {"claim": "samples look like digits", "paper": "qualitative",
-         "ours": f"classifier confidence {m['classifier_confidence']:.0%}; Frechet distance in the classifier's "
-                 f"features {m['fid_classifier']:.2f} (real training vs held-out digits: {m['fid_real_floor']:.2f})"},
-        {"claim": "the generator does not copy its training data", "paper": "qualitative",
-         "ours": f"samples lie {m['sample_nn_distance']:.2f} from their nearest training digit; held-out real "
-                 f"digits lie {m['test_nn_distance']:.2f}"},
-        {"claim": "latent walks are smooth and stay on the digits", "paper": "qualitative (slides 100-103)",
-         "ours": f"classifier confidence along walks {m['walk_confidence']:.0%} vs {m['pixel_blend_confidence']:.0%} "
-                 f"for pixel blends of the same ends; largest step {m['walk_step_ratio']:.1f}x the mean step"},
-        {"claim": "the game's optimum is p_g = p_data (Theorem 1)", "paper": "V = -log 4 = -1.386 at the optimum",
-         "ours": f"toy ring: {m['toy_modes_covered']}/{m['toy_modes']} modes covered, "
-                 f"{m['toy_high_quality_fraction']:.0%} of samples within 3σ of a mode"}]))
+    m = report.metrics["gan"]
     st.altair_chart(class_share_chart(m["class_shares"]), width="stretch")
     shares = ", ".join(f"{c}: {v:.0%}" for c, v in enumerate(m["class_shares"]))
     st.caption(f"Setting: {m['samples']} samples judged by the project's MNIST classifier (class shares {shares}); "
@@ -357,7 +330,7 @@ def main() -> None:
     st.title("GAN trajectories")
     st.markdown("A generator and a discriminator play a minimax game until the generator's samples cannot be told "
                 "from the data (tutorial slides 94-103, Goodfellow et al. 2014).")
-    url_state.bind(PAGE, DEFAULTS, ALLOWED)
+    KIT.bind()
     view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get, required=True,
                                 label_visibility="collapsed")
     if view == "toy":
@@ -365,7 +338,7 @@ def main() -> None:
     else:
         mnist_view()
     publish()
-    paper_vs_you(resources.preset())
+    paper_vs_you(api.claims("gan", resources.preset()))
 
 
 main()

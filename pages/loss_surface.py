@@ -4,15 +4,14 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app.ui import charts, images, player, resources, tables, url_state
-from app.ui.model_panel import mnist_model
-from engine.analysis import landscape, surfaces
+from app.ui import charts, images, player, resources, tables
+from app.ui.page_kit import PageKit
+from engine import api
+from engine.analysis import loss_slices, surfaces
 from engine.data.mnist import load_mnist
-from engine.models import critical as critical_model
+from engine.models import critical
 from engine.models.landscape import ARCHS
-from engine.registry import get as get_spec
 
-PAGE = "loss"
 CUSTOM = "custom formula"
 GRID = 81
 PICKER_GRID = 41
@@ -24,10 +23,8 @@ DEFAULTS = {"view": "toy", "net": "mlp", "res": 21, "span": 1.0, "dir_seed": 0, 
             "damping": 1.0, "step": 80, "point": 0}
 ALLOWED = {"view": list(VIEWS), "net": list(ARCHS), "res": [11, 21, 31, 41], "span": [0.25, 0.5, 1.0, 1.5, 2.0], "dir_seed": (0, 10**6), "x0": (-100.0, 100.0), "y0": (-100.0, 100.0), "steps": (5, 200), "lr": (0.0001, 1.0),
            "damping": (0.0, 100.0), "step": (0, 200), "point": (0, 10**4)}
-
-
-def key(name: str) -> str:
-    return f"{PAGE}:{name}"
+KIT = PageKit("loss-surface", DEFAULTS, ALLOWED)
+key = KIT.key
 
 
 def pick_surface() -> None:
@@ -166,17 +163,9 @@ def curves(paths: dict) -> None:
                                            charts.OPTIMIZER_COLORS), width="stretch")
 
 
-@st.cache_data(show_spinner=False)
-def saddle_claims() -> dict:
-    """The optimizers on x^2 - y^2, measured once per server process."""
-    return surfaces.saddle_claims()
-
-
-def paper_vs_you(claims: list) -> None:
-    st.subheader("Paper vs. you")
-    st.caption(f"Measured on {claims[0].setting}.")
-    st.markdown(tables.markdown_table([{"claim (slides 35-38)": c.claim, "paper": c.paper, "here": c.ours,
-                                        "holds": "yes" if c.holds else "no"} for c in claims]))
+def paper_vs_you(models: tuple[str, ...]) -> None:
+    """The page's claims measured on `models` (() for the toy saddle's)."""
+    KIT.paper_vs_you(api.claims("loss-surface", resources.preset()), models)
 
 
 # ---------------------------------------------------------------- a trained network
@@ -186,7 +175,7 @@ def straight_line(_model, sha: str, points: int, n: int) -> pd.DataFrame:
     x, y = eval_digits(n)
     path = _model.path()
     alphas = torch.linspace(-0.25, 1.25, points)
-    losses = landscape.line(_model, path[0], path[-1], alphas, x, y)
+    losses = loss_slices.line(_model, path[0], path[-1], alphas, x, y)
     return pd.DataFrame({"alpha": alphas.numpy(), "loss": losses})
 
 
@@ -200,10 +189,10 @@ def eval_digits(n: int) -> tuple[torch.Tensor, torch.Tensor]:
 def random_plane(_model, sha: str, res: int, span: float, seed: int, n: int) -> np.ndarray:
     x, y = eval_digits(n)
     g = torch.Generator().manual_seed(seed)
-    d1 = landscape.filter_normalized_direction(_model, g)
-    d2 = landscape.filter_normalized_direction(_model, g)
+    d1 = loss_slices.filter_normalized_direction(_model, g)
+    d2 = loss_slices.filter_normalized_direction(_model, g)
     bar = st.progress(0.0, text=f"Loss on a {res} x {res} grid…")
-    grid = landscape.plane(_model, _model.weights(), d1, d2, torch.linspace(-span, span, res), x, y,
+    grid = loss_slices.plane(_model, _model.weights(), d1, d2, torch.linspace(-span, span, res), x, y,
                            on_progress=lambda f: bar.progress(f, text=f"Loss on a {res} x {res} grid… {f:.0%}"))
     bar.empty()
     return grid.numpy()
@@ -212,11 +201,11 @@ def random_plane(_model, sha: str, res: int, span: float, seed: int, n: int) -> 
 @st.cache_data(max_entries=16, show_spinner=False)
 def path_plane(_model, sha: str, res: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     x, y = eval_digits(n)
-    directions, coords, explained = landscape.trajectory_plane(_model.path())
+    directions, coords, explained = loss_slices.trajectory_plane(_model.path())
     reach = 1.2 * coords.abs().max().item()
     axis = torch.linspace(-reach, reach, res)
     bar = st.progress(0.0, text="Loss on the trajectory's plane…")
-    grid = landscape.plane(_model, _model.weights(), directions[0], directions[1], axis, x, y,
+    grid = loss_slices.plane(_model, _model.weights(), directions[0], directions[1], axis, x, y,
                            on_progress=lambda f: bar.progress(f, text=f"Loss on the trajectory's plane… {f:.0%}"))
     bar.empty()
     return axis.numpy(), grid.numpy(), coords.numpy(), explained.numpy()
@@ -224,8 +213,8 @@ def path_plane(_model, sha: str, res: int, n: int) -> tuple[np.ndarray, np.ndarr
 
 def network_view() -> None:
     arch = st.segmented_control("Network", list(ARCHS), key=key("net"), format_func=ARCHS.get, required=True)
-    config = get_spec("landscape").config(resources.preset(), arch=arch)
-    loaded = mnist_model("landscape", config, PAGE, "No checkpoint for this network: train it under 'Model'.")
+    config = api.config("landscape", resources.preset(), arch=arch)
+    loaded = KIT.model("landscape", config, mnist=True, missing="No checkpoint for this network: train it under 'Model'.")
     if loaded is None:
         return
     model, sha, metrics = loaded.model, loaded.checkpoint.sha256, loaded.checkpoint.metrics
@@ -283,7 +272,7 @@ def curvature_section(metrics: dict, config) -> None:
 @st.cache_data(max_entries=32, show_spinner="Computing the Hessian there…")
 def point_spectrum(_model, _config, sha: str, row: int) -> np.ndarray:
     """All eigenvalues of the exact Hessian at the search end kept in `row` (the checkpoint's sha fixes the config)."""
-    loss = critical_model.penalised_loss(_config, critical_model.digits(_config))
+    loss = critical.penalised_loss(_config, critical.digits(_config))
     return torch.linalg.eigvalsh(torch.func.hessian(loss)(_model.points[row].cpu())).numpy()
 
 
@@ -300,8 +289,9 @@ def idle_units_note(points: pd.DataFrame, config) -> str:
 
 
 def critical_view() -> None:
-    config = get_spec("critical").config(resources.preset())
-    loaded = mnist_model("critical", config, PAGE, "No critical points for this setting: compute them under 'Model'.")
+    config = api.config("critical", resources.preset())
+    loaded = KIT.model("critical", config, mnist=True,
+                       missing="No critical points for this setting: compute them under 'Model'.")
     if loaded is None:
         return
     model, sha, metrics = loaded.model, loaded.checkpoint.sha256, loaded.checkpoint.metrics
@@ -347,7 +337,7 @@ def critical_view() -> None:
     st.altair_chart(charts.spectrum_chart(values), width="stretch")
 
     st.subheader("The runs the starts came from")
-    on = critical_model.units_on(config).numpy()
+    on = critical.units_on(config).numpy()
     losses = model.path_loss.cpu().numpy()
     curves = pd.DataFrame({"step": np.tile(np.arange(len(losses)), len(on)),
                            "run": np.repeat(np.arange(len(on)), len(losses)),
@@ -356,7 +346,7 @@ def critical_view() -> None:
     st.caption("Full-batch gradient descent on the same penalised loss, one line per run. The starts are where each "
                "run's loss first falls below evenly spaced levels between its first and last value; each run's end "
                "is taken down to its sub-network's minimum by L-BFGS before the Newton steps.")
-    paper_vs_you(critical_model.claims(metrics))
+    paper_vs_you(("critical",))
 
 
 def main() -> None:
@@ -365,16 +355,16 @@ def main() -> None:
                 "method walks straight into them (tutorial slides 35-38, Dauphin et al. 2014). Race six optimizers "
                 "from one start on a surface of your choice, look at a trained network's landscape, or at the "
                 "critical points of a small one.")
-    url_state.bind(PAGE, DEFAULTS, ALLOWED)
+    KIT.bind()
     view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get, required=True,
                                 label_visibility="collapsed")
     if view != "toy":
         network_view() if view == "network" else critical_view()
-        url_state.publish(PAGE, DEFAULTS)
+        KIT.publish()
         return
     picked = controls()
     if picked is None:
-        url_state.publish(PAGE, DEFAULTS)
+        KIT.publish()
         return
     formula, start, chosen = picked
     s = st.session_state
@@ -387,10 +377,10 @@ def main() -> None:
     stills = frames(*args)
     st.fragment(player.step_player)(key, shown, lambda t: stills[shown.index(t)], lambda: animation(*args),
                                     lambda t: f"after {t} of {longest} steps", "optimizers.gif",
-                                    lambda: url_state.publish(PAGE, DEFAULTS))
+                                    KIT.publish)
     summary(paths)
     curves(paths)
-    paper_vs_you(surfaces.saddle_claim_rows(saddle_claims()))
+    paper_vs_you(())
 
 
 main()

@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app.ui import charts, images, resources, url_state
-from app.ui.digit_input import class_count, digit_input, mnist_available, test_digit
-from app.ui.model_panel import model_panel
+from app.ui import charts, images, resources
+from app.ui.digit_input import class_count, digit_input, test_digit
+from app.ui.page_kit import PageKit
 from engine import api
 from engine.analysis.field import grid as field_grid
 from engine.analysis.field import markov_chain, vector_field
@@ -15,9 +15,7 @@ from engine.analysis.tangents import move_along, tangent_directions
 from engine.data.toy2d import TOY_SETS
 from engine.models.dae import LEVELS
 from engine.models.dae2d import CHAIN_BOX, chain_start
-from engine.registry import get as get_spec
 
-PAGE = "manifold"
 VIEWS = {"interpolate": "Interpolate two digits", "field": "Denoising vector field", "tangents": "Tangent directions"}
 LEVEL_NAMES = {"pixel": "pixel space", "h1": "hidden layer 1", "h2": "hidden layer 2", "code": "code layer"}
 PATH_POINTS = 9
@@ -28,10 +26,8 @@ ALLOWED = {"view": list(VIEWS), "a_src": ["test", "draw"], "b_src": ["test", "dr
            "b_cls": (0, 9), "a_idx": (0, 10**6), "b_idx": (0, 10**6), "alpha": (0.0, 1.0), "dataset": list(TOY_SETS),
            "chains": (1, 200), "chain_t": (0, 60), "seed": (0, 10**6), "t_cls": (0, 9), "t_idx": (0, 10**6),
            "t_level": ["h1", "h2", "code"], "t_scale": (0.5, 6.0)}
-
-
-def key(name: str) -> str:
-    return f"{PAGE}:{name}"
+KIT = PageKit("manifold", DEFAULTS, ALLOWED)
+key = KIT.key
 
 
 # ---------------------------------------------------------------- interpolation
@@ -75,7 +71,7 @@ def path_scores(dae, classifier, xa: np.ndarray, xb: np.ndarray) -> tuple[np.nda
 def interpolation_paths(dae, classifier, xa: np.ndarray, xb: np.ndarray, paths: np.ndarray) -> None:
     """The part a slider move reruns: the paths grid with the current column framed and the four interpolants."""
     st.slider("Mixing weight (0 = endpoint A, 1 = endpoint B)", 0.0, 1.0, step=0.05, key=key("alpha"))
-    url_state.publish(PAGE, DEFAULTS)
+    KIT.publish()
     alpha = st.session_state[key("alpha")]
     ta, tb = torch.from_numpy(xa).unsqueeze(0), torch.from_numpy(xb).unsqueeze(0)
     at_alpha = torch.cat([interpolate(dae, ta, tb, level, torch.tensor([alpha])) for level in LEVELS])  # (4, 1, 784)
@@ -104,9 +100,8 @@ def chain_paths(_model, sha: str, chains: int, steps: int, sigma: float, seed: i
 
 def field_view() -> None:
     st.segmented_control("Data set", list(TOY_SETS), key=key("dataset"), required=True)
-    spec = get_spec("dae2d")
-    config = spec.config(resources.preset(), dataset=st.session_state[key("dataset")])
-    loaded = model_panel("dae2d", config, PAGE)
+    config = api.config("dae2d", resources.preset(), dataset=st.session_state[key("dataset")])
+    loaded = KIT.model("dae2d", config, collapsed=False)
     if loaded is None:
         return
     st.fragment(field_plot)(loaded, config)
@@ -117,7 +112,7 @@ def field_plot(loaded, config) -> None:
     c1.slider("Chains", 1, 200, key=key("chains"))
     c2.slider("Chain step t", 0, 60, key=key("chain_t"))
     c3.number_input("Seed", 0, 10**6, key=key("seed"))
-    url_state.publish(PAGE, DEFAULTS)
+    KIT.publish()
     s = st.session_state
     pts, field = field_arrays(loaded.model, loaded.checkpoint.sha256, 21)
     paths = chain_paths(loaded.model, loaded.checkpoint.sha256, s[key("chains")], 60, config.sigma, s[key("seed")])
@@ -149,7 +144,7 @@ def tangent_view(dae) -> None:
 
 def tangent_panel(dae) -> None:
     st.slider("How far to move along each direction", 0.5, 6.0, step=0.5, key=key("t_scale"))
-    url_state.publish(PAGE, DEFAULTS)
+    KIT.publish()
     s = st.session_state
     x = torch.from_numpy(test_digit(s[key("t_cls")], s[key("t_idx")]))
     values, directions = tangent_directions(dae, x, s[key("t_level")], k=6)
@@ -168,9 +163,12 @@ def tangent_panel(dae) -> None:
 
 # ---------------------------------------------------------------- page
 
-def paper_vs_you(metrics: dict, dae2d_metrics: dict | None) -> None:
-    st.subheader("Paper vs. you")
-    p = metrics["plausibility_by_level"]
+def paper_vs_you(report: api.Report) -> None:
+    KIT.paper_vs_you(report)
+    if "dae" not in report.metrics:
+        return
+    p = report.metrics["dae"]["plausibility_by_level"]
+    dae2d_metrics = report.metrics.get("dae2d")
     levels = p["levels"]
     verdict = "holds" if p["claim_holds"] else "does not fully hold"
     st.markdown(
@@ -211,15 +209,14 @@ def main() -> None:
     st.title("Manifold interpolation")
     st.markdown("Deep representations unfold the data manifold: blends made deep inside a denoising autoencoder "
                 "look like digits, blends of pixels do not (tutorial slides 77-90).")
-    url_state.bind(PAGE, DEFAULTS, ALLOWED)
+    KIT.bind()
     preset = resources.preset()
-    dae_config = get_spec("dae").config(preset)
-    clf_config = get_spec("mnist_classifier").config(dae_config.scorer)
-    with st.expander("Models on this page", expanded=False):
-        dae = model_panel("dae", dae_config, PAGE)
-        classifier = model_panel("mnist_classifier", clf_config, PAGE)
-    if not mnist_available():
+    dae_config = api.config("dae", preset)
+    loaded = KIT.models(("dae", dae_config), ("mnist_classifier", api.config("mnist_classifier", dae_config.scorer)),
+                        mnist=True)
+    if loaded is None:
         return
+    dae, classifier = loaded
     view = st.segmented_control("View", list(VIEWS), key=key("view"), format_func=VIEWS.get, required=True,
                                 label_visibility="collapsed")
     if view == "field":
@@ -231,10 +228,8 @@ def main() -> None:
         interpolation_view(dae.model, classifier.model)
     else:
         tangent_view(dae.model)
-    url_state.publish(PAGE, DEFAULTS)
-    if dae is not None:
-        spiral, _ = api.locate("dae2d", get_spec("dae2d").config(preset))
-        paper_vs_you(dae.checkpoint.metrics, spiral.metrics if spiral else None)
+    KIT.publish()
+    paper_vs_you(api.claims("manifold", preset))
 
 
 main()

@@ -3,8 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from app.ui import resources
-from app.ui.digit_input import mnist_available
-from engine import api, jobs, registry
+from engine import api
 
 SOURCE_LABELS = {"shipped": "shipped with the app", "cached": "trained on this machine"}
 
@@ -27,7 +26,7 @@ def _loss_chart(history: list) -> None:
 
 
 def _live_progress(name: str, config, key: str) -> None:
-    job = jobs.status(name, config)
+    job = api.job_status(name, config)
     if job is None or not job.active:
         st.rerun(scope="app")       # finished: reload the page so it picks up the new checkpoint
     text = f"{job.phase or 'starting'} · step {job.step}/{job.total}"
@@ -38,13 +37,13 @@ def _live_progress(name: str, config, key: str) -> None:
     st.progress(min(job.fraction, 1.0), text=text)
     _loss_chart(job.history)
     if st.button("Cancel training", key=f"{key}:cancel", icon=":material/stop:"):
-        jobs.cancel(name, config)
+        api.cancel_job(name, config)
 
 
 def model_panel(name: str, config, page: str) -> api.Loaded | None:
     """Render the panel for (name, config) and return the loaded model, or None when there is none to use."""
-    spec = registry.get(name)
-    chash = registry.config_hash(name, config)
+    spec = api.spec(name)
+    chash = api.config_hash(name, config)
     key = f"{page}:model:{name}:{chash}"
     ckpt, errors = api.locate(name, config)
     with st.container(border=True, key=f"{page}_model_{name}"):      # class st-key-<page>_model_<name>
@@ -58,7 +57,7 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
         else:
             st.info("No checkpoint for this setting yet: train it here (progress shows live; other pages keep "
                     "working meanwhile).", icon=":material/model_training:")
-        job = jobs.status(name, config)
+        job = api.job_status(name, config)
         if job is not None and job.active:
             st.fragment(_live_progress, run_every=1.0)(name, config, key)
         else:
@@ -67,7 +66,7 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
             elif job is not None and job.state == "cancelled":
                 st.warning("The last training run was cancelled; nothing was saved.")
             if st.button("Retrain" if ckpt else "Train", key=f"{key}:train", icon=":material/play_arrow:"):
-                jobs.start(name, config)
+                api.start_job(name, config)
                 st.rerun()
     if ckpt is None:
         return None
@@ -77,14 +76,3 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
         st.error(f"Could not load the checkpoint: {e}")
         return None
 
-
-def mnist_model(name: str, config, page: str, missing: str) -> api.Loaded | None:
-    """The model panel in a collapsed "Model" expander for a model trained on MNIST; None, with the reason shown,
-    when the digits cannot be loaded or there is no checkpoint yet."""
-    with st.expander("Model", expanded=False):
-        loaded = model_panel(name, config, page)
-    if not mnist_available():
-        return None
-    if loaded is None:
-        st.warning(missing)
-    return loaded

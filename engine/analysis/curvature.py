@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from engine.analysis.landscape import unflatten
+from engine.analysis.loss_slices import unflatten
 
 
 def hvp_function(model, weights: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:

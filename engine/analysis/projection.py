@@ -5,15 +5,14 @@ The cosine is what the explorer's neighbours use, so rows are scaled to unit len
 the same neighbourhoods the table shows.
 """
 import hashlib
-import os
-import tempfile
+import io
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from engine.analysis.vectors import unit_rows
-from engine.store import cache_root
+from engine import files
+from engine.analysis.word_space import unit_rows
 
 METHODS = ("pca", "tsne", "umap")
 MAX_POINTS = 10_000
@@ -79,10 +78,10 @@ def key(matrix: np.ndarray, method: str, dims: int, seed: int) -> str:
     return digest.hexdigest()[:20]
 
 
-def cached(matrix: np.ndarray, method: str, dims: int, seed: int = 0) -> np.ndarray:
-    """compute(), read from the cache folder when this exact projection was made before. A damaged file is
-    computed again and replaced."""
-    path = cache_root() / "projections" / f"{key(matrix, method, dims, seed)}.npy"
+def cached(matrix: np.ndarray, method: str, dims: int, folder: Path, seed: int = 0) -> np.ndarray:
+    """compute(), read from `folder` when this exact projection was made before. A damaged file is computed again
+    and replaced."""
+    path = Path(folder) / f"{key(matrix, method, dims, seed)}.npy"
     if path.exists():
         try:
             coords = np.load(path, allow_pickle=False)
@@ -91,13 +90,7 @@ def cached(matrix: np.ndarray, method: str, dims: int, seed: int = 0) -> np.ndar
         except (OSError, ValueError, EOFError):
             pass
     coords = compute(matrix, method, dims, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, coords, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    np.save(buffer, coords, allow_pickle=False)
+    files.write_bytes_atomic(path, buffer.getvalue())
     return coords

@@ -5,25 +5,10 @@ Every layer of the project's classifier (trained with the labels) and of its sta
 leave-one-out k-nearest-neighbour accuracy (cosine) among the digits shown.
 """
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from engine.analysis.vectors import unit_rows
-from engine.models.dae import LEVELS
+from engine.analysis.word_space import unit_rows
 
-
-@torch.no_grad()
-def digit_layers(classifier, dae, x: torch.Tensor) -> dict[str, np.ndarray]:
-    """{layer name: (N, width) matrix} for digits x (N, 784), pixels first, then each network from input to top."""
-    classifier.eval()
-    dae.eval()
-    h1 = F.max_pool2d(F.relu(classifier.conv1(x.view(-1, 1, 28, 28))), 2)
-    h2 = F.max_pool2d(F.relu(classifier.conv2(h1)), 2)
-    layers = {"pixels": x.numpy()}
-    layers.update({f"autoencoder {level}": dae.encode(x, level).numpy() for level in LEVELS[1:]})
-    layers.update({"classifier conv 1": h1.flatten(1).numpy(), "classifier conv 2": h2.flatten(1).numpy(),
-                   "classifier top hidden": classifier.features(x).numpy()})
-    return layers
+LAYER_DIGITS = 500      # held-out digits whose layers are compared (a leave-one-out k-NN over all pairs)
 
 
 def knn_accuracy(matrix: np.ndarray, labels: np.ndarray, k: int = 5) -> float:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.registry import Claim
-
 MAX_FORMULA = 200
 ESCAPE_RADIUS = 1e3          # a path that leaves this box has diverged; it stops there
 FUNCTIONS = {"sin": torch.sin, "cos": torch.cos, "tanh": torch.tanh, "exp": torch.exp, "log": torch.log,
@@ -213,23 +211,3 @@ def saddle_claims(steps: int = 100) -> dict:
             "saddle_free_final_value": round(free.values[-1].item(), 3),
             "gradient_descent_slowdown": round((speed[0] / speed.min()).item(), 1),
             "gradient_descent_escapes": gd.values[-1].item() < -1.0}
-
-
-def saddle_claim_rows(claims: dict) -> list[Claim]:
-    """The "paper vs. you" rows for saddle_claims()."""
-    start = SURFACES["saddle"].start
-    setting = f"x^2 - y^2 from ({start[0]}, {start[1]}), 100 steps, learning rate 0.05"
-    return [Claim(page="loss-surface", claim="Newton's method is attracted to saddle points",
-                  paper="Dauphin et al. 2014, section 4: Newton rescales by 1/lambda and moves towards the saddle",
-                  ours=f"Newton stops at {tuple(claims['newton_final'])}, where the Hessian has a negative eigenvalue",
-                  holds=claims["newton_ends_at_saddle"], setting=setting),
-            Claim(page="loss-surface", claim="Saddle-free Newton escapes",
-                  paper="rescaling by 1/|lambda| turns the negative-curvature direction downhill",
-                  ours=f"it leaves the saddle and reaches f = {claims['saddle_free_final_value']:.3g}",
-                  holds=claims["saddle_free_newton_escapes"], setting=setting),
-            Claim(page="loss-surface", claim="Gradient descent is not trapped but slows near a saddle",
-                  paper="plateaus of small gradient around saddles",
-                  ours=f"its gradient, so its speed, falls {claims['gradient_descent_slowdown']:.0f}x near the "
-                       f"saddle; it {'then leaves' if claims['gradient_descent_escapes'] else 'does not leave'}",
-                  holds=claims["gradient_descent_slowdown"] >= 10 and claims["gradient_descent_escapes"],
-                  setting=setting)]

@@ -34,7 +34,7 @@ from torch import nn
 from engine.data import DataError, caption_sets, media, scenes
 from engine.models import common
 from engine.models.common import BOS, EOS, PAD, Vocab, model_device, pad
-from engine.registry import Claim, ModelSpec, register
+from engine.registry import ModelSpec, register
 
 # Xu et al. 2015, Table 1: BLEU-4 (0-100) with soft attention, and the best earlier result on each set.
 PAPER_BLEU4 = {"Flickr8k": 19.5, "Flickr30k": 19.1, "COCO": 24.3}
@@ -456,22 +456,6 @@ def video_setting(config: VideoCaptionConfig) -> str:
             f"3-D CNN features)")
 
 
-def image_claims(metrics: dict) -> list[Claim]:
-    paper = ", ".join(f"{k} {v}" for k, v in PAPER_BLEU4.items()) + " BLEU-4 (Table 1); qualitative attention maps"
-    return [Claim(page="captioning", claim="Attention looks where the word is (slides 111-116)", paper=paper,
-                  ours=f"BLEU-4 {metrics['bleu4']:.1f}; {metrics['attention_hit_rate']:.0%} of "
-                       f"{metrics['object_words']} object words attend inside their object's box",
-                  holds=metrics["bleu4"] >= 60 and metrics["attention_hit_rate"] >= 0.7, setting=metrics["setting"])]
-
-
-def video_claims(metrics: dict) -> list[Claim]:
-    return [Claim(page="captioning", claim="Temporal attention picks the frames of each event (slides 117-118)",
-                  paper=f"Youtube2Text BLEU-4 {PAPER_VIDEO_BLEU4} (Table 1); qualitative attention over frames",
-                  ours=f"BLEU-4 {metrics['bleu4']:.1f}; {metrics['temporal_hit_rate']:.0%} of "
-                       f"{metrics['event_words']} event words attend inside their event's frames",
-                  holds=metrics["bleu4"] >= 50 and metrics["temporal_hit_rate"] >= 0.7, setting=metrics["setting"])]
-
-
 register(ModelSpec(
     name="captioner",
     title="Show, attend and tell (synthetic shape scenes)",
@@ -489,7 +473,6 @@ register(ModelSpec(
     data=image_data,
     train_step=train_step,
     evaluate=evaluate_images,
-    claims=image_claims,
 ))
 
 register(ModelSpec(
@@ -508,7 +491,6 @@ register(ModelSpec(
     data=video_data,
     train_step=train_step,
     evaluate=evaluate_videos,
-    claims=video_claims,
 ))
 
 

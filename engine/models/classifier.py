@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.analysis.representations import LAYER_DIGITS, knn_accuracy
 from engine.data.mnist import load_mnist
 from engine.models.common import model_device, sample_batch
 from engine.registry import ModelSpec, register
@@ -36,12 +37,16 @@ class DigitNet(nn.Module):
         self.out = nn.Linear(config.hidden, 10)
         self.dropout = nn.Dropout(config.dropout)
 
+    def layers(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every hidden layer for digits x (B, 784), input side first, each flattened to (B, width)."""
+        h1 = F.max_pool2d(F.relu(self.conv1(x.view(-1, 1, 28, 28))), 2)    # (B, c, 14, 14)
+        h2 = F.max_pool2d(F.relu(self.conv2(h1)), 2)                        # (B, 2c, 7, 7)
+        top = F.relu(self.fc(h2.flatten(1)))                                # (B, hidden)
+        return {"classifier conv 1": h1.flatten(1), "classifier conv 2": h2.flatten(1), "classifier top hidden": top}
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The penultimate layer (B, hidden): the space Frechet distances between digit sets are measured in."""
-        h = x.view(-1, 1, 28, 28)                         # (B, 1, 28, 28)
-        h = F.max_pool2d(F.relu(self.conv1(h)), 2)         # (B, c, 14, 14)
-        h = F.max_pool2d(F.relu(self.conv2(h)), 2)         # (B, 2c, 7, 7)
-        return F.relu(self.fc(h.flatten(1)))               # (B, hidden)
+        return self.layers(x)["classifier top hidden"]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.dropout(self.features(x)))    # (B, 10) logits
@@ -71,8 +76,14 @@ def train_step(model, data, config, generator):
 
 def evaluate(model, data, config, deps):
     _, pred = model.confidence(data.x_test)
+    x, labels = data.x_test[:LAYER_DIGITS], data.y_test[:LAYER_DIGITS].numpy()
+    model.eval()
+    with torch.no_grad():
+        layers = {"pixels": x, **{k: v.cpu() for k, v in model.layers(x.to(model_device(model))).items()}}
     return {"test_accuracy": round((pred == data.y_test).float().mean().item(), 4),
-            "test_images": len(data.y_test)}
+            "test_images": len(data.y_test),
+            "layer_knn_accuracy": {name: round(knn_accuracy(h.numpy(), labels), 4) for name, h in layers.items()},
+            "layer_digits": len(labels)}
 
 
 register(ModelSpec(

@@ -10,7 +10,7 @@ at zero could start to help. Such points are where training sits on a plateau.
 Every search stays inside its run's sub-network: searches over all the weights mostly stall where |g| is small but
 not zero (a near-null Hessian direction that g is not orthogonal to; Frye et al. 2020). Each run gives
 - starts where its loss first falls below evenly spaced levels between its first and last loss; from each, damped
-  Newton steps on the gradient (engine.analysis.critical) go to the nearest critical point, minimum or saddle, of
+  Newton steps on the gradient (engine.analysis.critical_points) go to the nearest critical point, minimum or saddle, of
   the sub-network, or stall, and then they are dropped;
 - its end, taken down to the sub-network's minimum by L-BFGS and finished by the same Newton steps.
 Every kept point is checked on the whole network: |g| below the tolerance there, and its index is the share of
@@ -29,9 +29,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import grad, hessian
 
-from engine.analysis import critical
+from engine.analysis import critical_points
 from engine.data.mnist import load_mnist
-from engine.registry import Claim, ModelSpec, register
+from engine.registry import ModelSpec, register
 
 SIDE = 7            # digits are averaged down to 7 x 7
 
@@ -155,7 +155,7 @@ def search(model, data, config, report) -> None:
         model.path_loss[config.steps] = torch.stack([loss(w.double().cpu()) for w in model.weights]).float()
     total, done = runs(config) * (config.starts_per_run + 1), 0
     for run in range(runs(config)):
-        sub_loss, embed, free = critical.restricted(loss, model.masks[run].cpu())
+        sub_loss, embed, free = critical_points.restricted(loss, model.masks[run].cpu())
         g, h = grad(sub_loss), hessian(sub_loss)       # the search runs on the CPU in float64
         curve = model.path_loss[:, run].cpu()
         levels = torch.linspace(curve[0].item(), curve[-1].item(), config.starts_per_run + 2)[1:-1]
@@ -163,9 +163,9 @@ def search(model, data, config, report) -> None:
         for step in steps:
             start = model.path[step, run].double().cpu()[free]
             if step == config.steps:
-                start = critical.minimise(sub_loss, start, config.lbfgs_iterations)
+                start = critical_points.minimise(sub_loss, start, config.lbfgs_iterations)
             # Searches aim three orders of magnitude below the tolerance, so that the kept points are clear of it.
-            found = critical.newton_search(g, h, start, config.newton_iterations, config.tolerance / 1000)
+            found = critical_points.newton_search(g, h, start, config.newton_iterations, config.tolerance / 1000)
             i = run * (config.starts_per_run + 1) + len([s for s in steps if s < step])
             model.starts[i] = embed(start)
             model.start_runs[i], model.start_steps[i] = run, step
@@ -189,7 +189,7 @@ def evaluate(model, data, config, deps):
     described = torch.stack([torch.cat([loss(points[i]).reshape(1), spectra[i]]) for i in found]) if found else \
         torch.zeros(0, 1, dtype=torch.float64)
     rows = []
-    for i in [found[j] for j in critical.distinct(described, relative=1e-6)]:
+    for i in [found[j] for j in critical_points.distinct(described, relative=1e-6)]:
         w, values, run = points[i], spectra[i], int(model.start_runs[i])
         free = model.masks[run].cpu().bool()
         sub_values = torch.linalg.eigvalsh(h(w)[free][:, free])
@@ -197,8 +197,8 @@ def evaluate(model, data, config, deps):
         rows.append({"row": i, "run": run, "units_on": int(on[run]), "start_step": int(model.start_steps[i]),
                      "from": "end" if int(model.start_steps[i]) == config.steps else "along",
                      "loss": round(loss(w).item(), 6), "error": round(error, 4),
-                     "index": round(critical.index(values), 5), "negative": int((values < critical.NEGATIVE).sum()),
-                     "negative_in_sub_network": int((sub_values < critical.NEGATIVE).sum()),
+                     "index": round(critical_points.index(values), 5), "negative": int((values < critical_points.NEGATIVE).sum()),
+                     "negative_in_sub_network": int((sub_values < critical_points.NEGATIVE).sum()),
                      "grad_norm": float(f"{norms[i]:.3g}"), "lowest_eigenvalue": round(values[0].item(), 5),
                      "top_eigenvalue": round(values[-1].item(), 4)})
     rho = scipy.stats.spearmanr([r["index"] for r in rows], [r["error"] for r in rows]).statistic if len(rows) > 2 \
@@ -213,18 +213,6 @@ def describe(config: CriticalConfig) -> str:
     size = sum(torch.Size(s).numel() for s in shapes(config))
     return (f"{SIDE * SIDE}-{config.hidden}-10 tanh MLP ({size} weights) on {config.examples} training digits "
             f"averaged to {SIDE} x {SIDE}, L2 penalty {config.weight_decay:g}")
-
-
-def claims(metrics: dict) -> list[Claim]:
-    rho = metrics["spearman_index_vs_error"]
-    return [Claim(page="loss-surface",
-                  claim="The more directions of negative curvature a critical point has, the higher its error",
-                  paper="Dauphin et al. 2014, Fig. 1: training error rises with the index on MNIST and CIFAR-10",
-                  ours=f"Spearman rho {rho:.2f} over {metrics['critical_points']} critical points "
-                       f"(|g| < {metrics['tolerance']:g})",
-                  holds=rho >= 0.5,
-                  setting=f"{metrics['network']}; Newton from {metrics['searches']} starts on gradient-descent runs, "
-                          f"each inside its run's sub-network")]
 
 
 register(ModelSpec(
@@ -242,7 +230,6 @@ register(ModelSpec(
     build=CriticalSearch,
     data=digits,
     train_step=train_step,
-    search=search,
+    after_steps=search,
     evaluate=evaluate,
-    claims=claims,
 ))

@@ -13,7 +13,7 @@ from engine.analysis.field import apply, field_alignment, markov_chain
 from engine.analysis.interpolation import nearest_distance
 from engine.data.toy2d import make_toy
 from engine.models.common import model_device, sample_batch
-from engine.registry import Claim, ModelSpec, register
+from engine.registry import ModelSpec, register
 
 CHAIN_BOX = 1.2   # chains start uniformly in [-1.2, 1.2]^2, the plotting box
 
@@ -79,21 +79,6 @@ def evaluate(model, data, config, deps):
     }
 
 
-def claims(metrics: dict) -> list[Claim]:
-    return [
-        Claim(page="manifold", claim="The DAE vector field r(x) - x points at the data (slides 85-86)",
-              paper="qualitative (Alain & Bengio 2013, figure of arrows on a spiral)",
-              ours=f"mean cosine to the nearest data point {metrics['field_alignment']:.2f}",
-              holds=metrics["field_alignment"] > 0.5, setting="2-D toy set, 25x25 grid, points off the data"),
-        Claim(page="manifold", claim="The corrupt/denoise chain walks onto the data (slides 87-88)",
-              paper="qualitative (Bengio et al. 2013)",
-              ours=f"mean distance to data {metrics['chain_start_distance']:.2f} -> "
-                   f"{metrics['chain_end_distance']:.2f}; {metrics['chain_on_data']:.0%} end within sigma",
-              holds=metrics["chain_end_distance"] < metrics["chain_start_distance"] / 2,
-              setting="500 chains from uniform noise"),
-    ]
-
-
 register(ModelSpec(
     name="dae2d",
     title="Denoising autoencoder on 2-D toy data",
@@ -108,6 +93,5 @@ register(ModelSpec(
     data=toy_data,
     train_step=train_step,
     evaluate=evaluate,
-    claims=claims,
     variants=({"dataset": "moons"}, {"dataset": "ring"}),
 ))

@@ -29,7 +29,7 @@ from torch import nn
 from engine.analysis.interpolation import nearest_distance
 from engine.data.mnist import load_mnist
 from engine.models.common import model_device, sample_batch
-from engine.registry import Claim, ModelSpec, register
+from engine.registry import ModelSpec, register
 
 SIZE = 28                    # A = B = 28: MNIST
 PAPER_NLL = {"attention": 80.97, "no_attention": 87.40}   # Table 2, binarized MNIST, T = 64
@@ -323,21 +323,6 @@ def setting(config: DrawConfig, train_images: int) -> str:
             f"(paper: 60,000 digits, T = 64, LSTMs of 256, z = 100, read 2 x 2, write 5 x 5)")
 
 
-def claims(metrics: dict) -> list[Claim]:
-    return [Claim(page="draw", claim="Attention lowers the NLL of binarized MNIST (slides 91-94)",
-                  paper=f"{PAPER_NLL['attention']} vs {PAPER_NLL['no_attention']} nats",
-                  ours=f"{metrics['nll_attention']:.2f} vs {metrics['nll_no_attention']:.2f} nats",
-                  holds=metrics["attention_better"],
-                  setting=metrics["setting"]),
-            Claim(page="draw", claim="Samples are not copies of training digits (slide 93)",
-                  paper="qualitative: samples beside their nearest training example",
-                  ours=f"mean distance to the nearest training digit {metrics['sample_nn_distance']:.2f} "
-                       f"(real test digits: {metrics['test_nn_distance']:.2f})",
-                  holds=metrics["sample_nn_distance"] > 0.5 * metrics["test_nn_distance"],
-                  setting="samples from the prior with attention, Euclidean distance in pixels; holds when samples "
-                          "lie at least half as far from the training set as real test digits do")]
-
-
 register(ModelSpec(
     name="draw",
     title="DRAW with and without attention (binarized MNIST)",
@@ -353,7 +338,6 @@ register(ModelSpec(
     data=lambda config: binary_mnist(),
     train_step=train_step,
     evaluate=evaluate,
-    claims=claims,
 ))
 
 

@@ -9,9 +9,9 @@ Corpora: the English side of the seeded grammar the attention page translates (w
 neighbourhoods can be scored against them), and the Lee news corpus that ships in gensim's test data (300 short
 articles, about 58,000 words: far too little text for analogies, enough for a few topical neighbourhoods).
 
-`engine eval embeddings` reports, for every source (the shipped GloVe and MiniLM tables too): the analogy accuracy
-and coverage on Mikolov's questions (restrict_vocab 30,000), the WordSim-353 Spearman correlation, the k-NN class
-purity for the vectors trained on the grammar, and the k-NN accuracy of the MNIST representations layer by layer.
+`engine eval embeddings` reports, for every table trained here: the analogy accuracy and coverage on Mikolov's
+questions (restrict_vocab 30,000), the WordSim-353 Spearman correlation, and the k-NN class purity for the vectors
+trained on the grammar (`benchmark` scores the shipped GloVe and MiniLM tables the same way, for the claims).
 """
 import functools
 import zlib
@@ -23,12 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.analysis import representations, vectors
-from engine.data import grammar
-from engine.data import vectors as sources
-from engine.data.mnist import load_mnist
+from engine.analysis import word_space
+from engine.data import grammar, vectors
 from engine.models.common import sample_batch
-from engine.registry import Claim, ModelSpec, register
+from engine.registry import ModelSpec, register
 
 CORPORA = ("grammar", "lee")
 METHODS = ("nplm", "sg", "cbow")
@@ -37,7 +35,6 @@ METHOD_NAMES = {"nplm": "neural language model (Bengio et al. 2003)", "sg": "wor
 CORPUS_NAMES = {"grammar": "the grammar's English", "lee": "the Lee news corpus"}
 START, UNKNOWN = "<s>", "<unk>"
 NEIGHBOURS = 5
-LAYER_DIGITS = 500
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,6 @@ class WordVecConfig:
     steps: int = 4000
     batch_size: int = 256
     lr: float = 3e-3
-    scorer: str = "cpu"         # preset of mnist_classifier and dae whose layers are scored
     seed: int = 0
 
 
@@ -154,7 +150,7 @@ def word2vec(model, data, config, report) -> None:
 
 # ---------------------------------------------------------------- evaluation
 
-def class_purity(space: vectors.Space, classes: dict[str, str], k: int = NEIGHBOURS) -> float:
+def class_purity(space: word_space.Space, classes: dict[str, str], k: int = NEIGHBOURS) -> float:
     """Among the words with a known class, the mean share of each word's k nearest such words in its class."""
     words = [w for w in space.words if w in classes]
     if len(words) <= k:
@@ -167,34 +163,25 @@ def class_purity(space: vectors.Space, classes: dict[str, str], k: int = NEIGHBO
     return float((labels[nearest] == labels[:, None]).mean())
 
 
-def benchmark(space: vectors.Space, questions: dict, pairs: list) -> dict:
-    analogies = vectors.analogy_benchmark(space, questions)
-    similarity = vectors.similarity_benchmark(space, pairs)
+def benchmark(space: word_space.Space, questions: dict, pairs: list) -> dict:
+    analogies = word_space.analogy_benchmark(space, questions)
+    similarity = word_space.similarity_benchmark(space, pairs)
     return {"analogy_accuracy": round(analogies["analogy_accuracy"], 4),
             "analogy_coverage": round(analogies["analogy_coverage"], 4),
             "wordsim353_spearman": round(similarity["spearman"], 4),
             "wordsim353_pairs": similarity["pairs_covered"]}
 
 
-def trained_space(model: WordVectors, data: dict[str, Corpus], corpus: str, method: str) -> vectors.Space:
+def trained_space(model: WordVectors, data: dict[str, Corpus], corpus: str, method: str) -> word_space.Space:
     c = data[corpus]
-    return vectors.Space.of(c.vocab[2:], model.table(corpus, method)[2:])
-
-
-def layer_scores(classifier, dae) -> dict[str, float]:
-    mnist = load_mnist()
-    layers = representations.digit_layers(classifier.cpu(), dae.cpu(), mnist.x_test[:LAYER_DIGITS])
-    labels = mnist.y_test[:LAYER_DIGITS].numpy()
-    return {name: round(representations.knn_accuracy(m, labels), 4) for name, m in layers.items()}
+    return word_space.Space.of(c.vocab[2:], model.table(corpus, method)[2:])
 
 
 def evaluate(model, data, config, deps):
-    questions = vectors.read_questions(sources.analogy_questions())
-    pairs = sources.wordsim353()
+    questions = word_space.read_questions(vectors.analogy_questions())
+    pairs = vectors.wordsim353()
     classes = grammar.word_classes()
     per_source = {}
-    for name, loaded in (("glove", sources.glove()), ("minilm", sources.minilm())):
-        per_source[name] = benchmark(vectors.Space.of(loaded.words, loaded.matrix), questions, pairs)
     for corpus in CORPORA:
         for method in METHODS:
             space = trained_space(model, data, corpus, method)
@@ -205,35 +192,7 @@ def evaluate(model, data, config, deps):
     shuffled = dict(zip(classes, np.random.default_rng(config.seed).permutation(list(classes.values()))))
     chance = class_purity(trained_space(model, data, "grammar", "sg"), shuffled)
     return {"sources": per_source, "class_knn_purity_shuffled": round(chance, 4),
-            "layer_knn_accuracy": layer_scores(deps["mnist_classifier"], deps["dae"]),
             "tokens": {name: sum(len(s) for s in data[name].sentences) for name in CORPORA}}
-
-
-def claims(metrics: dict) -> list[Claim]:
-    s = metrics["sources"]
-    layers = metrics["layer_knn_accuracy"]
-    best = max(s[f"{m}_grammar"]["class_knn_purity"] for m in METHODS)
-    return [
-        Claim(page="embeddings", claim="Linear relations appear in the learned space: king - man + woman = queen "
-                                       "(slides 25-26)",
-              paper="Mikolov et al. 2013; GloVe paper 71.7% on the analogy questions (300-d)",
-              ours=f"GloVe 50-d {s['glove']['analogy_accuracy']:.1%}, MiniLM input table "
-                   f"{s['minilm']['analogy_accuracy']:.1%} of the covered questions",
-              holds=s["glove"]["analogy_accuracy"] > 0.3,
-              setting="Mikolov's 19,544 questions, the 30,000 most frequent words"),
-        Claim(page="embeddings", claim="Similar words get similar vectors (slide 24)",
-              paper="Bengio et al. 2003: qualitative",
-              ours=f"5-NN class purity up to {best:.0%} on the grammar (shuffled classes: "
-                   f"{metrics['class_knn_purity_shuffled']:.0%})",
-              holds=best > 2 * metrics["class_knn_purity_shuffled"],
-              setting=f"{metrics['tokens']['grammar']:,} words of the grammar's English"),
-        Claim(page="embeddings", claim="Deeper layers give more class-separated codes (slide 12)",
-              paper="qualitative",
-              ours=f"5-NN accuracy pixels {layers['pixels']:.1%}, classifier top hidden "
-                   f"{layers['classifier top hidden']:.1%}, autoencoder code {layers['autoencoder code']:.1%}",
-              holds=layers["classifier top hidden"] > layers["pixels"],
-              setting=f"{LAYER_DIGITS} held-out digits"),
-    ]
 
 
 def build(config: WordVecConfig) -> WordVectors:
@@ -246,16 +205,13 @@ register(ModelSpec(
     page="embeddings",
     config_cls=WordVecConfig,
     presets={
-        "tiny": WordVecConfig(grammar_sentences=300, w2v_epochs=2, steps=20, hidden=16, emb=8, dim=8,
-                              scorer="tiny"),
+        "tiny": WordVecConfig(grammar_sentences=300, w2v_epochs=2, steps=20, hidden=16, emb=8, dim=8),
         "cpu": WordVecConfig(),
         "gpu": WordVecConfig(grammar_sentences=40000, steps=20000, hidden=200, emb=60, w2v_epochs=40),
     },
     build=build,
     data=corpora,
     train_step=train_step,
-    search=word2vec,
+    after_steps=word2vec,
     evaluate=evaluate,
-    requires=lambda config: {"mnist_classifier": config.scorer, "dae": config.scorer},
-    claims=claims,
 ))

@@ -18,13 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine import registry
-from engine.analysis.gan import class_coverage, frechet_distance, step_ratio, walk
+from engine.analysis.generative import class_coverage, frechet_distance, step_ratio, walk
 from engine.analysis.interpolation import nearest_distance
 from engine.data.mnist import load_mnist
 from engine.models.common import model_device, sample_batch, snapshot_row
 from engine.models.gan2d import d_loss, g_loss
-from engine.registry import Claim, ModelSpec, register
+from engine.registry import ModelSpec, register
 
 TRACE_SAMPLES = 64          # the fixed latent grid: 8 x 8 digits per snapshot
 EVAL_SAMPLES = 1000
@@ -49,7 +48,6 @@ class GanConfig:
     shift: int = 2              # D sees every image, real or generated, moved by up to this many pixels
     snapshots: int = 24         # recorded states of the latent grid besides the initial one
     scorer: str = "cpu"         # preset of mnist_classifier that judges the samples
-    toy: str = "cpu"            # preset of gan2d whose ring scores are reported beside these
     seed: int = 0
 
 
@@ -233,15 +231,6 @@ def nearest_training_digits(samples: torch.Tensor) -> tuple[np.ndarray, np.ndarr
     return train[idx].numpy(), dist.numpy()
 
 
-def toy_scores(preset: str, toy_model) -> dict:
-    """The ring scores of the toy GAN that the page shows beside this one."""
-    spec = registry.get("gan2d")
-    config = spec.config(preset)
-    metrics = spec.evaluate(toy_model, spec.data(config), config, {})
-    return {"toy_modes_covered": metrics["modes_covered"], "toy_modes": metrics["modes"],
-            "toy_high_quality_fraction": metrics["high_quality_fraction"]}
-
-
 def evaluate(model, data, config, deps):
     classifier = deps["mnist_classifier"]
     samples = model.generate(model.latents(EVAL_SAMPLES, seed=config.seed + 2))
@@ -258,26 +247,7 @@ def evaluate(model, data, config, deps):
             "sample_nn_distance": round(sample_nn.mean().item(), 4),
             "test_nn_distance": round(test_nn.mean().item(), 4),
             **walk_scores(model, classifier, seed=config.seed + 3),
-            **toy_scores(config.toy, deps["gan2d"]),
             "samples": EVAL_SAMPLES, "test_images": half}
-
-
-def claims(metrics: dict) -> list[Claim]:
-    return [
-        Claim(page="gan", claim="The generator learns the data distribution: every digit class appears (slides 94-98)",
-              paper="qualitative (Goodfellow et al. 2014, Figure 2: MNIST samples)",
-              ours=f"{metrics['class_coverage']}/10 classes hold at least 5% of {metrics['samples']} samples; "
-                   f"Frechet distance {metrics['fid_classifier']:.2f} (real vs real: {metrics['fid_real_floor']:.2f})",
-              holds=metrics["class_coverage"] == 10,
-              setting="4,500 training digits, DCGAN-style players, judged by the project's MNIST classifier"),
-        Claim(page="gan", claim="Latent walks are smooth and stay on the digits (slides 100-103)",
-              paper="qualitative (model trajectories, LAPGAN and DCGAN walks)",
-              ours=f"classifier confidence along walks {metrics['walk_confidence']:.0%} vs "
-                   f"{metrics['pixel_blend_confidence']:.0%} for pixel blends of the same ends; largest step "
-                   f"{metrics['walk_step_ratio']:.1f}x the mean",
-              holds=metrics["walk_confidence"] > metrics["pixel_blend_confidence"],
-              setting=f"{WALK_PAIRS} spherical walks of {WALK_FRAMES} frames"),
-    ]
 
 
 register(ModelSpec(
@@ -286,7 +256,7 @@ register(ModelSpec(
     page="gan",
     config_cls=GanConfig,
     presets={
-        "tiny": GanConfig(g_channels=4, d_channels=4, steps=30, batch_size=16, snapshots=3, scorer="tiny", toy="tiny"),
+        "tiny": GanConfig(g_channels=4, d_channels=4, steps=30, batch_size=16, snapshots=3, scorer="tiny"),
         "cpu": GanConfig(),
         "gpu": GanConfig(z_dim=100, g_channels=128, d_channels=128, steps=30000, batch_size=128, snapshots=60),
     },
@@ -295,7 +265,6 @@ register(ModelSpec(
     train_step=train_step,
     optimizers=optimizers,
     evaluate=evaluate,
-    requires=lambda config: {"mnist_classifier": config.scorer, "gan2d": config.toy},
-    claims=claims,
+    requires=lambda config: {"mnist_classifier": config.scorer},
     variants=(MANIFOLD_VARIANT,),
 ))

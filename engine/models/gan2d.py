@@ -18,11 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.analysis.gan import covered_modes, generator_push, near_fraction
+from engine.analysis.generative import covered_modes, generator_push, near_fraction
 from engine.data import DataError
 from engine.data.toy2d import TOY_SETS, make_toy, ring_modes
 from engine.models.common import model_device, sample_batch, snapshot_row
-from engine.registry import Claim, ModelSpec, register
+from engine.registry import ModelSpec, register
 
 DATASETS = TOY_SETS + ("drawn",)
 G_LOSSES = ("nonsaturating", "minimax")
@@ -239,18 +239,6 @@ def evaluate(model, data, config, deps):
     return toy_metrics(model, data, config) | {"samples": EVAL_SAMPLES}
 
 
-def claims(metrics: dict) -> list[Claim]:
-    if "modes_covered" not in metrics:
-        return []
-    return [Claim(page="gan", claim="The generator learns the data distribution (slides 94-98)",
-                  paper="Theorem 1: the game's optimum is p_g = p_data, with V = -log 4 = -1.386",
-                  ours=f"{metrics['modes_covered']}/{metrics['modes']} ring modes covered, "
-                       f"{metrics['high_quality_fraction']:.0%} of samples within 3 sigma of a mode; "
-                       f"V(D, G) = {metrics['final_value']:.3f} at the end",
-                  holds=metrics["modes_covered"] == metrics["modes"],
-                  setting="ring of 8 Gaussians, 2-D noise, MLPs with 2 hidden layers")]
-
-
 register(ModelSpec(
     name="gan2d",
     title="GAN on 2-D toy data",
@@ -266,6 +254,5 @@ register(ModelSpec(
     train_step=train_step,
     optimizers=optimizers,
     evaluate=evaluate,
-    claims=claims,
     variants=({"dataset": "spiral"}, {"dataset": "moons"}, {"g_loss": "minimax"}, {"lr_d": 1e-4}),
 ))

@@ -36,20 +36,20 @@ def headings(at) -> str:
 def test_a_test_scene_is_captioned_with_a_map_per_word():
     at = run_page("pages/captioning.py", scene=3, beam=1)
     assert not at.exception
-    assert at.number_input(key="cap:scene").value == 3
+    assert at.number_input(key="captioning:scene").value == 3
     assert "### " in headings(at) or "(no words)" in headings(at)
     assert "References:" in texts(at.caption)
     assert len(at.get("image")) >= 2                                # the strip and the enlarged word
     assert "Paper vs. you" in [h.value for h in at.subheader] and "19.5" in headings(at)
     assert "The good and the bad" in [h.value for h in at.subheader]
-    at.select_slider(key="cap:beam").set_value(2).run()
+    at.select_slider(key="captioning:beam").set_value(2).run()
     assert not at.exception and at.query_params["beam"] == "2" and at.query_params["scene"] == "3"
 
 
 def test_a_link_past_the_last_scene_shows_the_last_one():
     at = run_page("pages/captioning.py", scene=9999)
     assert not at.exception
-    assert at.number_input(key="cap:scene").value == at.number_input(key="cap:scene").max
+    assert at.number_input(key="captioning:scene").value == at.number_input(key="captioning:scene").max
 
 
 def test_a_test_clip_is_captioned_with_attention_over_frames():

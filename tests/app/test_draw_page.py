@@ -66,3 +66,4 @@ def test_bad_link_values_fall_back_to_defaults():
     at = run_page("pages/draw.py", step="many", seed=-3, mode="paint")
     assert not at.exception
     assert at.select_slider[0].value == 1 and at.number_input[0].value == 0
+

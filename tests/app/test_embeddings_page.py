@@ -24,7 +24,7 @@ def test_the_link_carries_the_view_and_unknown_words_are_named():
     assert not at.exception
     assert "japan" in texts(at.markdown).split("tokyo : **")[1][:10]
     assert "zzzqx" in texts(at.warning)
-    at.text_input(key="emb:query").set_value("river").run()
+    at.text_input(key="embeddings:query").set_value("river").run()
     assert at.query_params["query"] == "river" and at.query_params["source"] == "minilm"
 
 
@@ -52,7 +52,7 @@ def test_a_malformed_upload_gets_a_message_not_a_traceback():
 def test_mnist_layers_are_scored_and_projected():
     at = run_page("pages/embeddings.py", source="mnist", layer="autoencoder code")
     assert not at.exception
-    assert at.selectbox(key="emb:layer").value == "autoencoder code"
+    assert at.selectbox(key="embeddings:layer").value == "autoencoder code"
     assert len(at.get("vega_lite_chart")) == 2                    # the accuracy by layer, the projection
     assert "5-NN accuracy is" in texts(at.caption)
 
@@ -63,9 +63,9 @@ def test_vectors_trained_here_show_their_scores_and_classes():
                   a="cat", b="cats", c="dog")
     assert not at.exception
     assert "5-NN class purity" in texts(at.markdown)
-    assert "class" in at.selectbox(key="emb:colour").options
+    assert "class" in at.selectbox(key="embeddings:colour").options
     assert "| neighbour of cat |" in texts(at.markdown)
-    at.segmented_control(key="emb:corpus").set_value("lee").run()
+    at.segmented_control(key="embeddings:corpus").set_value("lee").run()
     assert not at.exception and at.query_params["corpus"] == "lee"
     assert "58,000 words" in texts(at.caption)
 

@@ -47,7 +47,7 @@ def test_the_step_slider_and_play():
     at.select_slider[0].set_value(5).run()
     assert not at.exception
     assert "after 5 of 20 steps" in image_text(at) and at.query_params["step"] == "5"
-    at.button(key="loss:play").click().run()
+    at.button(key="loss-surface:play").click().run()
     assert "looping" in image_text(at)
 
 
@@ -67,7 +67,7 @@ def test_the_network_view_draws_the_line_and_both_planes():
     assert any("straight line" in h for h in headers) and any("trajectory" in h for h in headers)
     assert len(at.get("image")) == 2                                 # the random plane and the trajectory's plane
     assert "largest rise here between 0 and 1" in texts(at.caption)
-    at.select_slider(key="loss:span").set_value(0.5).run()
+    at.select_slider(key="loss-surface:span").set_value(0.5).run()
     assert not at.exception and at.query_params["span"] == "0.5"
 
 
@@ -87,9 +87,9 @@ def test_the_critical_points_view_plots_error_against_index_and_one_spectrum():
     assert "Spearman correlation between index and training error" in texts(at.caption)
     assert len(at.get("vega_lite_chart")) == 3                      # the scatter, one spectrum, the runs
     before = texts(at.markdown)
-    last = int(at.slider(key="loss:point").max)
+    last = int(at.slider(key="loss-surface:point").max)
     assert last >= 1                                                # the tiny search keeps several points
-    at.slider(key="loss:point").set_value(last).run()
+    at.slider(key="loss-surface:point").set_value(last).run()
     assert not at.exception and at.query_params["point"] == str(last)
     assert texts(at.markdown) != before
     assert "Paper vs. you" in [h.value for h in at.subheader]

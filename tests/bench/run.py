@@ -20,14 +20,13 @@ from torch.func import grad, hessian
 
 from app.ui import catalog
 from engine import api, jobs, registry
-from engine.analysis import critical, landscape, projection, vectors
+from engine.analysis import critical_points, loss_slices, projection, word_space
 from engine.analysis.interpolation import interpolate
 from engine.data import grammar, media
 from engine.data import vectors as vector_files
 from engine.data.mnist import load_mnist
 from engine.device import configure_threads
-from engine.models import captioner, seq2seq
-from engine.models import critical as critical_model
+from engine.models import captioner, critical, seq2seq
 from engine.models.dae import LEVELS
 from engine.models.draw import replay_generation
 from engine.train import build_model, make_step
@@ -229,9 +228,9 @@ def landscape_slice_seconds(res: int = 41) -> float:
     data = load_mnist()
     x, y = data.x_train[:config.eval_points], data.y_train[:config.eval_points]
     g = torch.Generator().manual_seed(0)
-    d1, d2 = landscape.filter_normalized_direction(model, g), landscape.filter_normalized_direction(model, g)
+    d1, d2 = loss_slices.filter_normalized_direction(model, g), loss_slices.filter_normalized_direction(model, g)
     start = time.perf_counter()
-    landscape.plane(model, model.weights(), d1, d2, torch.linspace(-1, 1, res), x, y)
+    loss_slices.plane(model, model.weights(), d1, d2, torch.linspace(-1, 1, res), x, y)
     return time.perf_counter() - start
 
 
@@ -239,28 +238,28 @@ def critical_search_seconds() -> float:
     """Seconds to take one random start of the whole cpu-preset network to its critical point: L-BFGS, then
     Newton steps with the exact Hessian (one of the searches the critical-point model runs)."""
     config = registry.get("critical").config("cpu")
-    loss = critical_model.penalised_loss(config, critical_model.digits(config))
-    masks = critical_model.unit_masks(config)
-    sub_loss, _, free = critical.restricted(loss, masks[-1])
+    loss = critical.penalised_loss(config, critical.digits(config))
+    masks = critical.unit_masks(config)
+    sub_loss, _, free = critical_points.restricted(loss, masks[-1])
     start_weights = 0.1 * torch.randn(len(free), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     start = time.perf_counter()
-    w = critical.minimise(sub_loss, start_weights, config.lbfgs_iterations)
-    critical.newton_search(grad(sub_loss), hessian(sub_loss), w, config.newton_iterations, config.tolerance / 1000)
+    w = critical_points.minimise(sub_loss, start_weights, config.lbfgs_iterations)
+    critical_points.newton_search(grad(sub_loss), hessian(sub_loss), w, config.newton_iterations, config.tolerance / 1000)
     return time.perf_counter() - start
 
 
 def vector_query_ms(runs: int = 20) -> dict[str, float]:
     """Median ms of a nearest-neighbour query and of an analogy on the 50,000 GloVe words."""
     loaded = vector_files.glove()
-    space = vectors.Space.of(loaded.words, loaded.matrix)
+    space = word_space.Space.of(loaded.words, loaded.matrix)
     queries = ["frog", "violin", "paris", "king", "river"]
     times = {"neighbours": [], "analogy": []}
     for i in range(runs):
         start = time.perf_counter()
-        vectors.neighbours(space, queries[i % len(queries)], 10)
+        word_space.neighbours(space, queries[i % len(queries)], 10)
         times["neighbours"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        vectors.analogy(space, "man", "king", queries[i % len(queries)], 5, limit=30000)
+        word_space.analogy(space, "man", "king", queries[i % len(queries)], 5, limit=30000)
         times["analogy"].append(time.perf_counter() - start)
     return {name: 1000 * statistics.median(t) for name, t in times.items()}
 
@@ -287,7 +286,7 @@ async def main() -> None:
              "1,000 training digits"),
             ("engine: one critical-point search (L-BFGS, then Newton with the exact Hessian)",
              f"{critical_search_seconds():.1f} s", "490 weights, 500 digits; the shipped search of "
-             f"{critical_model.runs(registry.get('critical').config('cpu'))} runs took "
+             f"{critical.runs(registry.get('critical').config('cpu'))} runs took "
              f"{api.locate('critical', registry.get('critical').config('cpu'))[0].train_seconds / 60:.1f} min"),
             ("server: /loss-surface script run (no browser)", f"{script_seconds('pages/loss_surface.py'):.2f} s", ""),
             ("engine: toy GAN training, cpu preset", f"{1 / step_seconds('gan2d', 500):.0f} steps/s",

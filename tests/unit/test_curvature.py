@@ -5,7 +5,7 @@ from torch.func import functional_call
 
 from engine import registry
 from engine.analysis import curvature
-from engine.analysis.landscape import unflatten
+from engine.analysis.loss_slices import unflatten
 from engine.data.mnist import load_mnist
 from engine.train import build_model
 

@@ -9,7 +9,7 @@ import torch
 from scipy import linalg
 
 from engine import registry
-from engine.analysis.gan import (
+from engine.analysis.generative import (
     class_coverage,
     covered_modes,
     frechet_distance,

@@ -224,7 +224,7 @@ def test_impossible_requests_raise_data_error(monkeypatch):
     with pytest.raises(DataError, match="impossible"):
         corpus(0, 10, min_len=1, max_len=1)
     only = translate(("john", "sleeps"))
-    monkeypatch.setattr(grammar, "sample_pair", lambda rng, lo, hi: only)   # a world of one sentence
+    monkeypatch.setattr(grammar.generate, "sample_pair", lambda rng, lo, hi: only)   # a world of one sentence
     with pytest.raises(DataError, match="2 distinct sentences"):
         corpus(0, 2)
 

@@ -215,7 +215,7 @@ def test_start_after_terminal_state_starts_fresh_job(long, workers, end):
 def test_stale_queued_job_without_worker_is_failed(tiny):
     """A job folder whose creator died before starting a worker is reported failed once stale."""
     folder(tiny).mkdir(parents=True)
-    status = jobs._initial(NAME, jobs.job_key(NAME, tiny), tiny)
+    status = jobs.initial_status(NAME, jobs.job_key(NAME, tiny), tiny)
     status["updated"] = time.time() - jobs.STALE_QUEUE_SECONDS - 1
     store.write_json_atomic(folder(tiny) / "status.json", status)
     s = jobs.status(NAME, tiny)
@@ -243,7 +243,7 @@ def test_concurrent_restart_after_terminal_state_gives_one_job(tiny, monkeypatch
 
     monkeypatch.setattr(jobs.subprocess, "Popen", FakePopen)
     folder(tiny).mkdir(parents=True)
-    done = dict(jobs._initial(NAME, jobs.job_key(NAME, tiny), tiny), state="done")
+    done = dict(jobs.initial_status(NAME, jobs.job_key(NAME, tiny), tiny), state="done")
     store.write_json_atomic(folder(tiny) / "status.json", done)
 
     both_read = threading.Barrier(2, timeout=2)

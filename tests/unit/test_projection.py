@@ -53,13 +53,12 @@ def test_bad_requests_are_refused():
         projection.compute(x[:2], "pca", 2)
 
 
-def test_the_cache_returns_the_same_coordinates_and_replaces_a_damaged_file(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_CACHE", str(tmp_path))
+def test_the_cache_returns_the_same_coordinates_and_replaces_a_damaged_file(tmp_path):
     x, _ = blobs()
-    first = projection.cached(x, "tsne", 2)
+    first = projection.cached(x, "tsne", 2, tmp_path / "projections")
     files = list((tmp_path / "projections").glob("*.npy"))
     assert len(files) == 1
-    np.testing.assert_array_equal(projection.cached(x, "tsne", 2), first)
+    np.testing.assert_array_equal(projection.cached(x, "tsne", 2, tmp_path / "projections"), first)
     files[0].write_bytes(b"not an array")
-    np.testing.assert_array_equal(projection.cached(x, "tsne", 2), first)     # seeded: computed again alike
+    np.testing.assert_array_equal(projection.cached(x, "tsne", 2, tmp_path / "projections"), first)     # seeded
     assert np.load(files[0]).shape == (60, 2)

@@ -1,11 +1,15 @@
 """engine.store: atomic checkpoint writes, checksum refusal, cache-before-shipped load order, shipping."""
 import json
 import os
+import signal
+import subprocess
+import sys
+import threading
 
 import pytest
 import torch
 
-from engine import registry, store
+from engine import files, registry, store
 from engine.store import CONFIG, MANIFEST, METRICS, WEIGHTS, CheckpointError
 from engine.train import build_model
 
@@ -353,16 +357,6 @@ def test_shipped_config_disagreeing_with_manifest_is_refused(tmp_path, no_shippe
     assert found is None and "manifest" in errors[0]
 
 
-def test_write_json_atomic_leaves_old_file_on_failure(tmp_path, monkeypatch):
-    path = tmp_path / "json" / "x.json"
-    store.write_json_atomic(path, {"a": 1})
-    with monkeypatch.context() as m, pytest.raises(OSError, match="simulated"):
-        m.setattr(store.os, "replace", boom)
-        store.write_json_atomic(path, {"a": 2})
-    assert json.loads(path.read_text()) == {"a": 1}
-    assert [p.name for p in path.parent.iterdir()] == ["x.json"]
-
-
 def find_or_error(tiny):
     """find(), with a CheckpointError raised by it folded into the error list."""
     try:
@@ -383,3 +377,212 @@ def test_corrupt_manifest_does_not_hide_good_cache(no_shipped, tiny, state):
     found, errors = store.find(NAME, tiny)
     assert found is not None and found.source == "cached"
     assert any(MANIFEST in e for e in errors)
+
+
+# ---- a writer killed at any step --------------------------------------------------------------------------
+
+# Saves (or ships) the checkpoint at argv[3] into the cache (or the shipped root), SIGKILLing itself at its
+# kill_at-th rename or delete instead of making that call.
+WRITER = """
+import os, shutil, signal, sys
+from pathlib import Path
+from engine import registry, store
+
+mode, kill_at, source = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+ckpt = store.read(source, "cached")
+state = store.load_state(ckpt)
+calls = 0
+
+def dying(real):
+    def call(*args, **kwargs):
+        global calls
+        calls += 1
+        if calls == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+    return call
+
+os.replace, shutil.rmtree = dying(os.replace), dying(shutil.rmtree)
+if mode == "save":
+    store.save_cached(ckpt.name, registry.get(ckpt.name).config("tiny"), state, ckpt.metrics, [], 1.0)
+else:
+    store.ship(ckpt, "tiny")
+"""
+
+
+RUNS = ("old", "new", "later", "last")
+
+
+def weights(run):
+    return {"w": torch.full((3,), float(RUNS.index(run)))}
+
+
+def build(tmp_path, tiny, run):
+    """A checkpoint outside the cache and shipped roots, whose weights and metrics tell which run it is."""
+    return store.save(tmp_path / "build" / run, NAME, tiny, weights(run), {"run": run}, [], 1.0)
+
+
+def run_writer(mode, kill_at, source):
+    done = subprocess.run([sys.executable, "-c", WRITER, mode, str(kill_at), str(source.path)], cwd=store.REPO_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+
+def found_run(tiny):
+    """The run of the checkpoint find() returns, after checking its weights are that run's."""
+    found, errors = store.find(NAME, tiny)
+    assert found is not None, errors
+    run = found.metrics["run"]
+    assert torch.equal(store.load_state(found)["w"], weights(run)["w"])
+    return run
+
+
+# kill_at -> (the run a reader finds, whether the old folder is aside); the steps are: old folder aside, new one in,
+# aside one deleted.
+SAVE_STEPS = {1: ("old", False), 2: ("old", True), 3: ("new", True)}
+
+
+@pytest.mark.parametrize("kill_at", SAVE_STEPS)
+def test_killed_save_leaves_old_or_new_checkpoint(tmp_path, tiny, kill_at):
+    store.save_cached(NAME, tiny, weights("old"), {"run": "old"}, [], 1.0)
+    run_writer("save", kill_at, build(tmp_path, tiny, "new"))
+    expected, aside = SAVE_STEPS[kill_at]
+    assert files.aside(folder_of(tiny)).exists() == aside
+    assert folder_of(tiny).exists() == (kill_at != 2)
+    assert found_run(tiny) == expected
+    store.save_cached(NAME, tiny, weights("later"), {"run": "later"}, [], 1.0)
+    assert found_run(tiny) == "later" and store.find(NAME, tiny)[1] == []
+    assert files.copies(folder_of(tiny)) == [folder_of(tiny)]
+
+
+def shipped_folder(tiny):
+    return store.shipped_root() / NAME / registry.config_hash(NAME, tiny)
+
+
+def manifest_runs(no_shipped):
+    return [e["metrics"]["run"] for e in json.loads((no_shipped / MANIFEST).read_text())["checkpoints"]]
+
+
+# kill_at -> the run a reader finds; the steps are: old folder aside, new one in, manifest written, aside one deleted.
+SHIP_STEPS = {1: "old", 2: "old", 3: "old", 4: "new"}
+
+
+@pytest.mark.parametrize("kill_at", SHIP_STEPS)
+def test_killed_ship_leaves_old_or_new_checkpoint(tmp_path, no_shipped, tiny, kill_at):
+    store.ship(build(tmp_path, tiny, "old"), "tiny")
+    run_writer("ship", kill_at, build(tmp_path, tiny, "new"))
+    assert manifest_runs(no_shipped) == ["new" if kill_at == 4 else "old"]
+    assert files.aside(shipped_folder(tiny)).exists() == (kill_at > 1)
+    assert found_run(tiny) == SHIP_STEPS[kill_at]
+    store.ship(build(tmp_path, tiny, "later"), "tiny")
+    assert found_run(tiny) == "later" and store.find(NAME, tiny)[1] == []
+    assert manifest_runs(no_shipped) == ["later"]
+    assert names_in(no_shipped / NAME) == [registry.config_hash(NAME, tiny)]
+
+
+def names_in(folder):
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".") or p.name.endswith(".old"))
+
+
+@pytest.mark.parametrize("kill_at", [1, 2, 3, 4])
+def test_ship_after_a_killed_ship_keeps_a_listed_checkpoint(tmp_path, no_shipped, tiny, kill_at):
+    """The first ship dies with the new folder in but the manifest still naming the old one (kept aside); the
+    next ship, killed at each of its steps (unlisted folder deleted, new one in, manifest, aside deleted), too."""
+    store.ship(build(tmp_path, tiny, "old"), "tiny")
+    run_writer("ship", 3, build(tmp_path, tiny, "new"))
+    run_writer("ship", kill_at, build(tmp_path, tiny, "later"))
+    assert found_run(tiny) == ("later" if kill_at == 4 else "old")
+    store.ship(build(tmp_path, tiny, "last"), "tiny")
+    assert found_run(tiny) == "last" and manifest_runs(no_shipped) == ["last"]
+    assert names_in(no_shipped / NAME) == [registry.config_hash(NAME, tiny)]
+
+
+# ---- each weights file is verified once per process -------------------------------------------------------
+
+
+def settle(path, seconds_ago=60):
+    """Date the file back, as a checkpoint saved in an earlier session would be."""
+    then = path.stat().st_mtime_ns - seconds_ago * 10**9
+    os.utime(path, ns=(then, then))
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The weights files read from disk, in order."""
+    paths = []
+    real = store._read_weights
+
+    def counting(path):
+        paths.append(path)
+        return real(path)
+
+    monkeypatch.setattr(store, "_read_weights", counting)
+    return paths
+
+
+def test_find_hashes_a_settled_checkpoint_once(tiny, state, reads):
+    ckpt = save(tiny, state)
+    settle(ckpt.weights_path)
+    reads.clear()
+    for _ in range(3):
+        found, errors = store.find(NAME, tiny)
+        assert found is not None and errors == []
+    assert reads == [ckpt.weights_path]
+    store.load_state(found)                              # loading reads the bytes, and verifies them, anyway
+    assert len(reads) == 2
+
+
+def test_load_state_remembers_what_it_verified(tiny, state, reads):
+    ckpt = save(tiny, state)
+    settle(ckpt.weights_path)
+    store.load_state(ckpt)
+    reads.clear()
+    assert store.find(NAME, tiny)[0] is not None and reads == []
+
+
+def test_a_freshly_written_file_is_hashed_every_time(tiny, state, reads):
+    """Within a clock tick a file can change without its mtime changing, so a new file is not remembered yet."""
+    save(tiny, state)
+    reads.clear()
+    store.find(NAME, tiny)
+    store.find(NAME, tiny)
+    assert len(reads) == 2
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_a_changed_file_is_hashed_again_and_refused(tiny, state, reads, damage):
+    ckpt = save(tiny, state)
+    path = ckpt.weights_path
+    settle(path)
+    assert store.find(NAME, tiny)[0] is not None
+    mtime = path.stat().st_mtime_ns
+    if damage == "flip":
+        flip_byte(path, path.stat().st_size - 3)
+        settle(path, seconds_ago=30)                      # a new mtime, long enough ago to be remembered
+    else:
+        path.write_bytes(path.read_bytes()[:-1])
+        os.utime(path, ns=(mtime, mtime))                 # the same mtime, a new size
+    reads.clear()
+    for _ in range(2):
+        found, errors = store.find(NAME, tiny)
+        assert found is None and "damaged or altered" in errors[0]
+    assert reads == [path, path]                           # refused files are not remembered
+
+
+def test_concurrent_finds_agree(tiny, state, reads):
+    ckpt = save(tiny, state)
+    settle(ckpt.weights_path)
+    results = []
+
+    def find():
+        results.append(store.find(NAME, tiny)[0].sha256)
+
+    threads = [threading.Thread(target=find) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [ckpt.sha256] * 8
+    reads.clear()
+    store.find(NAME, tiny)
+    assert reads == []
