@@ -21,7 +21,6 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from engine import files, registry
-from engine.files import write_json_atomic
 
 WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
@@ -250,7 +249,7 @@ def ship(ckpt: Checkpoint, preset: str) -> Checkpoint:
     kept.sort(key=lambda e: (e["name"], e["preset"], json.dumps(e["variant"], sort_keys=True)))
 
     def write_manifest():
-        write_json_atomic(root / MANIFEST, {"checkpoints": kept})
+        files.write_json_atomic(root / MANIFEST, {"checkpoints": kept})
 
     if ckpt.path.resolve() == dest.resolve():
         write_manifest()

@@ -1,13 +1,22 @@
-"""Charts shared by pages (Altair for curves, Matplotlib for vector fields)."""
-import altair as alt
-import matplotlib
+"""Charts shared by pages (Altair for curves, Matplotlib for vector fields).
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+Matplotlib figures are made with the object API and an Agg canvas of their own, never through pyplot: pyplot keeps
+one global list of figures, and the server draws for many users' scripts at once, in threads.
+"""
+import altair as alt
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 LEVEL_COLORS = ["#9e9e9e", "#4c9be8", "#1f5fa8", "#e8590c"]
+
+
+def figure(figsize: tuple[float, float], dpi: int) -> Figure:
+    """A figure that belongs to the caller alone (its own canvas, in no global registry)."""
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def series_chart(frame: pd.DataFrame, x: str, y: str, series: str, order, colors: list[str],
@@ -28,7 +37,8 @@ def path_chart(frame: pd.DataFrame, y: str, order) -> alt.Chart:
 
 def field_figure(data: np.ndarray, pts: np.ndarray, field: np.ndarray, paths: np.ndarray, box: float):
     """Data points, the arrows r(x) - x, and chain paths (T, M, 2) with their current positions."""
-    fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
+    fig = figure((6, 6), 100)
+    ax = fig.subplots()
     ax.scatter(data[:, 0], data[:, 1], s=3, color="#bbbbbb", label="data")
     # Arrows show the direction of r(x) - x at one length; colour shows how far the DAE moves the point.
     length = np.linalg.norm(field, axis=1)
@@ -47,7 +57,6 @@ def field_figure(data: np.ndarray, pts: np.ndarray, field: np.ndarray, paths: np
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()
-    plt.close(fig)
     return fig
 
 
@@ -67,7 +76,8 @@ def surface_frames(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list, s
                    dpi: int = 90) -> list[np.ndarray]:
     """Contour of z over the grid with each optimizer's path (name, (K, 2) points, colour) drawn up to each step in
     `steps`: one RGB frame per step."""
-    fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=dpi)
+    fig = figure((6.4, 5.6), dpi)
+    ax = fig.subplots()
     contour(fig, ax, xs, ys, z, "f(x, y)")
     lines = []
     for name, points, colour in paths:
@@ -95,13 +105,12 @@ def surface_frames(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list, s
             ax.draw_artist(line)
             ax.draw_artist(head)
         frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
-    plt.close(fig)
     return frames
 
 
 def loss_plane_figure(coords: np.ndarray, z: np.ndarray, labels: tuple[str, str], path: np.ndarray | None = None):
     """The loss on a plane, as a contour map (with an optional path (S, 2) drawn on it) beside a 3-D surface."""
-    fig = plt.figure(figsize=(11, 4.6), dpi=90)
+    fig = figure((11, 4.6), 90)
     flat = fig.add_subplot(1, 2, 1)
     contour(fig, flat, coords, coords, z, "loss")
     if path is not None:
@@ -120,7 +129,6 @@ def loss_plane_figure(coords: np.ndarray, z: np.ndarray, labels: tuple[str, str]
     surface.set_zlabel("log10 loss")
     surface.view_init(elev=35, azim=-60)
     fig.tight_layout()
-    plt.close(fig)
     return fig
 
 
@@ -132,7 +140,8 @@ def gan_frames(real: np.ndarray, trace: dict, box: float, indices: list[int], ar
     """One RGB frame per recorded snapshot in `indices`: D(x) as a heat map over the plane, real points, generated
     points, and arrows where the generator's loss pushes them. The push spans orders of magnitude over a run, so
     each frame scales its arrows to its own push and prints the push's mean size in the title."""
-    fig, ax = plt.subplots(figsize=(5.4, 5.4), dpi=dpi)
+    fig = figure((5.4, 5.4), dpi)
+    ax = fig.subplots()
     heat = ax.imshow(trace["d"][indices[0]], origin="lower", extent=(-box, box, -box, box), cmap="PRGn",
                      vmin=0, vmax=1, alpha=0.8, interpolation="bilinear")
     fig.colorbar(heat, ax=ax, shrink=0.7, label="D(x): probability of real")
@@ -162,7 +171,6 @@ def gan_frames(real: np.ndarray, trace: dict, box: float, indices: list[int], ar
         title.set_text(f"step {trace['step'][i]}   V(D, G) = {trace['value'][i]:.3f}   mean push {size[i].mean():.3g}")
         fig.canvas.draw()
         frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
-    plt.close(fig)
     return frames
 
 

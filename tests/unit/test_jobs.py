@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from engine import jobs, registry, store
+from engine import files, jobs, registry, store
 
 pytestmark = pytest.mark.usefixtures("cache", "no_shipped")
 
@@ -217,11 +217,11 @@ def test_stale_queued_job_without_worker_is_failed(tiny):
     folder(tiny).mkdir(parents=True)
     status = jobs.initial_status(NAME, jobs.job_key(NAME, tiny), tiny)
     status["updated"] = time.time() - jobs.STALE_QUEUE_SECONDS - 1
-    store.write_json_atomic(folder(tiny) / "status.json", status)
+    files.write_json_atomic(folder(tiny) / "status.json", status)
     s = jobs.status(NAME, tiny)
     assert s.state == "failed" and s.error
     status["updated"] = time.time()
-    store.write_json_atomic(folder(tiny) / "status.json", status)
+    files.write_json_atomic(folder(tiny) / "status.json", status)
     assert jobs.status(NAME, tiny).state == "queued"
 
 
@@ -244,7 +244,7 @@ def test_concurrent_restart_after_terminal_state_gives_one_job(tiny, monkeypatch
     monkeypatch.setattr(jobs.subprocess, "Popen", FakePopen)
     folder(tiny).mkdir(parents=True)
     done = dict(jobs.initial_status(NAME, jobs.job_key(NAME, tiny), tiny), state="done")
-    store.write_json_atomic(folder(tiny) / "status.json", done)
+    files.write_json_atomic(folder(tiny) / "status.json", done)
 
     both_read = threading.Barrier(2, timeout=2)
     real_read, real_archive = jobs._read_status, jobs._archive

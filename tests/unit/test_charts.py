@@ -1,0 +1,51 @@
+"""Figures drawn for many users at once: one server process draws in the script threads of every session."""
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from app.ui import charts
+
+
+def gan_trace(steps: int = 4, points: int = 200, cells: int = 20) -> dict:
+    rng = np.random.default_rng(0)
+    return {"d": rng.random((steps, cells, cells)), "fake": rng.normal(size=(steps, points, 2)),
+            "push": rng.normal(size=(steps, points, 2)), "step": np.arange(steps) * 10,
+            "value": -np.log(4) + rng.normal(size=steps) * 0.01}
+
+
+def draw_everything(seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    frames = charts.gan_frames(rng.normal(size=(100, 2)), gan_trace(), 2.0, [0, 1, 2, 3])
+    xs = np.linspace(-2, 2, 21)
+    z = xs[None, :] ** 2 - xs[:, None] ** 2
+    path = np.stack([np.linspace(1.5, 0, 10), np.linspace(0.1, 0, 10)], 1)
+    frames += charts.surface_frames(xs, xs, z, [("newton", path, "#d62728")], [0, 5, 9])
+    for fig in (charts.field_figure(rng.normal(size=(50, 2)), rng.normal(size=(25, 2)), rng.normal(size=(25, 2)),
+                                    rng.normal(size=(5, 3, 2)), 2.0),
+                charts.loss_plane_figure(xs, z - z.min() + 0.1, ("d1", "d2"), path)):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        frames.append(np.frombuffer(buffer.getvalue()[:64], dtype=np.uint8))
+    return frames
+
+
+def test_sixteen_users_drawing_at_once_get_the_frames_one_user_gets():
+    alone = [draw_everything(seed) for seed in range(4)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        together = list(pool.map(draw_everything, [seed % 4 for seed in range(32)]))      # no exception raised
+    for i, frames in enumerate(together):
+        expected = alone[i % 4]
+        assert len(frames) == len(expected)
+        assert all(np.array_equal(a, b) for a, b in zip(frames, expected))
+
+
+def test_no_figure_goes_through_pyplot(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a figure made through pyplot's global registry")
+
+    for name in ("figure", "subplots", "close"):
+        monkeypatch.setattr(plt, name, refuse)
+    assert len(draw_everything(0)) == 4 + 3 + 2
