@@ -61,5 +61,6 @@ def test_shipped_gans_cover_every_digit_class_and_every_ring_mode():
     assert len(entries) == 2
     for m in (e["metrics"] for e in entries):
         assert m["class_coverage"] == 10 and min(m["class_shares"]) >= 0.05
-    (ring,) = [e["metrics"] for e in MANIFEST if e["name"] == "gan2d" and e["preset"] == "cpu" and not e["variant"]]
+    ring_hash = registry.config_hash("gan2d", registry.get("gan2d").config("cpu"))
+    (ring,) = [e["metrics"] for e in MANIFEST if e["name"] == "gan2d" and e["config_hash"] == ring_hash]
     assert ring["modes_covered"] == ring["modes"] == 8
