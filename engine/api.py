@@ -11,7 +11,7 @@ from engine import claims as claims_layer
 from engine import jobs, registry, store
 from engine.claims import Claim, Report
 from engine.device import configure_threads, get_device
-from engine.jobs import JobStatus
+from engine.jobs import JobStatus, QueueFull
 from engine.registry import PRESETS, ModelSpec, config_hash
 from engine.store import Checkpoint, CheckpointError
 from engine.train import Progress, build_model, train
@@ -122,9 +122,10 @@ def cache_dir(kind: str) -> Path:
 
 # ---------------------------------------------------------------- training jobs (worker processes)
 
-def start_job(name: str, config) -> JobStatus:
-    """Train (name, config) in a worker process, or join the job already running for it."""
-    return jobs.start(name, config)
+def start_job(name: str, config, owner: str = "") -> JobStatus:
+    """Queue training of (name, config) in a worker process, or join the job already queued or running for it.
+    Raises QueueFull when the queue, or this owner's share of it, is full."""
+    return jobs.start(name, config, owner)
 
 
 def job_status(name: str, config) -> JobStatus | None:
@@ -140,6 +141,6 @@ def all_jobs() -> list[JobStatus]:
 
 
 __all__ = ["PRESETS", "Checkpoint", "CheckpointError", "Claim", "JobStatus", "Loaded", "ModelSpec", "NotTrained",
-           "Progress", "Report", "all_claims", "all_jobs", "cache_dir", "cancel_job", "claims", "config",
+           "Progress", "QueueFull", "Report", "all_claims", "all_jobs", "cache_dir", "cancel_job", "claims", "config",
            "config_from_dict", "config_hash", "configure_threads", "evaluate", "job_status", "list_models", "load",
            "load_deps", "locate", "resolve", "spec", "start_job", "train_and_save"]

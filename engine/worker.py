@@ -2,6 +2,7 @@
 
 It trains through the engine's API, writes progress into the job's status.json (atomically, so any reader sees
 a whole status), and saves a checkpoint only when training finishes; a cancelled or failed run saves nothing.
+As it ends it frees its slot: the next waiting job starts.
 """
 import json
 import time
@@ -14,13 +15,19 @@ from engine.train import Cancelled
 
 
 def run(folder: Path) -> int:
-    """Body of `python -m engine worker FOLDER`: train, report progress, save only on success."""
+    """Body of `python -m engine worker FOLDER`: train, report progress, save only on success, start the next."""
+    try:
+        return _train(Path(folder))
+    finally:
+        jobs.dispatch()
+
+
+def _train(folder: Path) -> int:
     configure_threads("worker")
-    folder = Path(folder)
     request = json.loads((folder / "request.json").read_text())
     spec = registry.get(request["name"])
     config = spec.config_from_dict(request["config"])
-    state = jobs.initial_status(spec.name, folder.name, config)
+    state = json.loads((folder / "status.json").read_text())     # as start() queued it: owner, time asked
     last_write = 0.0
 
     def write(**changes):
@@ -37,7 +44,7 @@ def run(folder: Path) -> int:
             write(state="running", step=p.step, total=p.total, loss=p.loss, elapsed=round(p.elapsed, 2),
                   eta=round(p.eta, 1))
 
-    write(state="running")
+    write(state="running", phase="starting")
     try:
         ckpt = api.train_and_save(spec.name, config, on_progress, lambda: (folder / "cancel").exists(),
                                   on_phase=lambda phase: write(phase=phase, step=0))

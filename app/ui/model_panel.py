@@ -1,4 +1,6 @@
 """The model panel every page shows: which checkpoint is loaded, its metrics, and Train / Retrain with live progress."""
+import secrets
+
 import pandas as pd
 import streamlit as st
 
@@ -25,10 +27,29 @@ def _loss_chart(history: list) -> None:
         st.line_chart(pd.DataFrame(history, columns=["step", "loss"]), x="step", y="loss", height=160)
 
 
+def _place(job: api.JobStatus) -> str:
+    """Where a waiting job stands in the training queue, in words."""
+    ahead = "next to start" if job.position == 1 else f"{job.position - 1} jobs ahead of it"
+    text = f"Waiting for a free training slot: {ahead}"
+    if job.starts_in is not None:
+        text += f", about {job.starts_in:.0f} s"
+    return text + "."
+
+
+def _owner() -> str:
+    """This browser session's anonymous id: the queue holds only a few waiting jobs per session."""
+    return st.session_state.setdefault("model_panel:owner", secrets.token_hex(8))
+
+
 def _live_progress(name: str, config, key: str) -> None:
     job = api.job_status(name, config)
     if job is None or not job.active:
         st.rerun(scope="app")       # finished: reload the page so it picks up the new checkpoint
+    if job.waiting:
+        st.progress(0.0, text=_place(job))
+        if st.button("Leave the queue", key=f"{key}:cancel", icon=":material/stop:"):
+            api.cancel_job(name, config)
+        return
     text = f"{job.phase or 'starting'} · step {job.step}/{job.total}"
     if job.loss is not None:
         text += f" · loss {job.loss:.4f}"
@@ -66,8 +87,12 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
             elif job is not None and job.state == "cancelled":
                 st.warning("The last training run was cancelled; nothing was saved.")
             if st.button("Retrain" if ckpt else "Train", key=f"{key}:train", icon=":material/play_arrow:"):
-                api.start_job(name, config)
-                st.rerun()
+                try:
+                    api.start_job(name, config, _owner())
+                except api.QueueFull as e:
+                    st.warning(f"Not started: {e}.", icon=":material/hourglass_top:")
+                else:
+                    st.rerun()
     if ckpt is None:
         return None
     try:

@@ -101,3 +101,49 @@ def test_samples_sit_beside_their_nearest_training_digits():
     assert not at.exception
     assert len(at.get("image")) == 8
     assert "nearest training digit" in texts(at.caption)
+
+
+@pytest.fixture
+def sleeping_workers(monkeypatch):
+    """Workers that only sleep (the queue's bookkeeping without training), killed at the end."""
+    import subprocess
+
+    from engine import jobs
+
+    real, started = subprocess.Popen, []
+
+    def popen(args, **kwargs):
+        started.append(real(["sleep", "600"], start_new_session=True))
+        return started[-1]
+
+    monkeypatch.setattr(jobs.subprocess, "Popen", popen)
+    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    yield started
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_setting_waiting_for_a_slot_shows_its_place_and_can_leave_the_queue(sleeping_workers):
+    from engine import api
+
+    api.start_job("gan2d", TOY.__class__(**{**TOY.__dict__, "d_steps": 3}))      # another setting takes the slot
+    at = run_page("pages/gan.py", k=5)
+    [b for b in at.button if b.label == "Train"][0].click().run()
+    assert not at.exception
+    assert "Waiting for a free training slot: next to start" in " ".join(p.proto.text for p in at.get("progress"))
+    [b for b in at.button if b.label == "Leave the queue"][0].click().run()
+    assert api.job_status("gan2d", TOY.__class__(**{**TOY.__dict__, "d_steps": 5})).state == "cancelled"
+    assert len(sleeping_workers) == 1                   # the left setting never started
+
+
+def test_a_full_queue_refuses_with_a_message(sleeping_workers, monkeypatch):
+    from engine import api, jobs
+
+    monkeypatch.setattr(jobs, "MAX_WAITING", 0)
+    api.start_job("gan2d", TOY.__class__(**{**TOY.__dict__, "d_steps": 3}))      # takes the one slot
+    at = run_page("pages/gan.py", k=5)
+    [b for b in at.button if b.label == "Train"][0].click().run()
+    assert not at.exception
+    assert "Not started: the training queue is full" in texts(at.warning)
+    assert len(sleeping_workers) == 1

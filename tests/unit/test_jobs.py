@@ -1,4 +1,4 @@
-"""engine.jobs: single-flight worker processes, progress, cancel, crash handling, restart.
+"""engine.jobs: single-flight worker processes, progress, cancel, crash handling, restart, the bounded queue.
 
 These tests start real `python -m engine worker` processes (they inherit PLAYGROUND_CACHE from the fixture).
 Every process a test starts is recorded and killed at teardown if still running.
@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,7 @@ class RecordingPopen:
 def workers(monkeypatch):
     monkeypatch.setenv("PLAYGROUND_THREADS", "1")       # two cores: keep the worker from fighting the test
     monkeypatch.setenv("PLAYGROUND_DEVICE", "cpu")
+    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
     recorder = RecordingPopen(subprocess.Popen)
     monkeypatch.setattr(jobs.subprocess, "Popen", recorder)
     yield recorder
@@ -48,6 +50,14 @@ def workers(monkeypatch):
         try:
             proc.wait(timeout=10)
         except ChildProcessError:
+            pass
+    # Workers started by other workers (the next job in the queue) are not children of this process.
+    for pid_file in jobs.jobs_root().glob("*/pid") if jobs.jobs_root().exists() else []:
+        try:
+            pid = int(pid_file.read_text())
+            if b"engine\x00worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
             pass
 
 
@@ -212,17 +222,14 @@ def test_start_after_terminal_state_starts_fresh_job(long, workers, end):
     wait_for(state_is(long, "running"), "the fresh worker to run")
 
 
-def test_stale_queued_job_without_worker_is_failed(tiny):
-    """A job folder whose creator died before starting a worker is reported failed once stale."""
+def test_a_waiting_job_left_without_a_worker_starts_at_the_next_read(tiny, workers):
+    """A job whose creator died after queueing it, before any worker was started, is started by the next reader."""
     folder(tiny).mkdir(parents=True)
-    status = jobs.initial_status(NAME, jobs.job_key(NAME, tiny), tiny)
-    status["updated"] = time.time() - jobs.STALE_QUEUE_SECONDS - 1
-    files.write_json_atomic(folder(tiny) / "status.json", status)
-    s = jobs.status(NAME, tiny)
-    assert s.state == "failed" and s.error
-    status["updated"] = time.time()
-    files.write_json_atomic(folder(tiny) / "status.json", status)
-    assert jobs.status(NAME, tiny).state == "queued"
+    files.write_json_atomic(folder(tiny) / "request.json", {"name": NAME, "config": registry.config_dict(tiny)})
+    files.write_json_atomic(folder(tiny) / "status.json", jobs.initial_status(NAME, jobs.job_key(NAME, tiny), tiny))
+    assert jobs.status(NAME, tiny).active
+    assert len(workers.procs) == 1 and read_pid(tiny) == workers.procs[0].pid
+    assert wait_for(state_is(tiny, "done", "failed"), "the job to end").state == "done", log_of(tiny)
 
 
 def test_unreadable_status_is_failed(tiny):
@@ -272,3 +279,110 @@ def test_concurrent_restart_after_terminal_state_gives_one_job(tiny, monkeypatch
     _, errors = start_concurrently(tiny, 2)
     assert errors == []
     assert len(spawned) == 1
+
+
+# ---------------------------------------------------------------- the bounded queue
+
+class Sleepers:
+    """Stands in for subprocess.Popen inside engine.jobs: each 'worker' is a real process that only sleeps, so the
+    queue's bookkeeping can be watched without training; killing one is a crashed worker."""
+
+    def __init__(self, real):
+        self.real = real
+        self.procs = []
+
+    def __call__(self, args, **kwargs):
+        proc = self.real(["sleep", "600"], start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def alive(self) -> list:
+        return [p for p in self.procs if p.poll() is None]
+
+    def kill_all(self):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+
+
+@pytest.fixture
+def sleepers(monkeypatch, workers):
+    fake = Sleepers(workers.real)
+    monkeypatch.setattr(jobs.subprocess, "Popen", fake)
+    yield fake
+    fake.kill_all()
+
+
+def settings(n: int, spec) -> list:
+    return [spec.config("tiny", seed=i) for i in range(n)]
+
+
+def positions(configs) -> list:
+    return [jobs.status(NAME, c).position for c in configs]
+
+
+def test_twenty_concurrent_starts_run_at_most_k_workers(spec, sleepers, monkeypatch):
+    monkeypatch.setenv(jobs.SLOTS_ENV, "2")
+    configs = settings(20, spec)
+    errors = []
+
+    def ask(config):
+        try:
+            jobs.start(NAME, config, owner=f"session {config.seed}")
+        except Exception as e:  # collected for the assertion
+            errors.append(e)
+
+    threads = [threading.Thread(target=ask, args=(c,)) for c in configs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=DEADLINE)
+    assert errors == []
+    assert len(sleepers.procs) == len(sleepers.alive()) == 2          # two workers, no more
+    places = sorted(p for p in positions(configs) if p is not None)
+    assert places == list(range(1, 19))                               # the other 18 wait, in order
+    listed = jobs.all_jobs()
+    assert len(listed) == 20 and sum(j.waiting for j in listed) == 18
+
+
+def test_positions_advance_a_crash_frees_its_slot_and_a_cancelled_job_never_starts(spec, sleepers):
+    configs = settings(4, spec)
+    for config in configs:                                # one slot: the first runs, three wait in order
+        jobs.start(NAME, config)
+    assert positions(configs) == [None, 1, 2, 3]
+    assert jobs.cancel(NAME, configs[1]) is True          # the next in line leaves the queue
+    assert jobs.status(NAME, configs[1]).state == "cancelled"
+    assert positions(configs) == [None, None, 1, 2]
+    sleepers.procs[0].kill()                              # the running worker crashes
+    sleepers.procs[0].wait()
+    assert jobs.status(NAME, configs[0]).state == "failed"
+    assert positions(configs) == [None, None, None, 1]    # reading the queue started the next job
+    assert len(sleepers.procs) == 2 and (folder(configs[2]) / "pid").exists()
+    assert not (folder(configs[1]) / "pid").exists()      # the cancelled one never started
+    assert jobs.status(NAME, configs[1]).state == "cancelled"
+
+
+def test_the_queue_and_each_session_have_a_cap_and_a_duplicate_still_joins(spec, sleepers, monkeypatch):
+    monkeypatch.setattr(jobs, "MAX_WAITING", 3)
+    configs = settings(6, spec)
+    jobs.start(NAME, configs[0], owner="a")               # runs
+    jobs.start(NAME, configs[1], owner="a")               # waits
+    jobs.start(NAME, configs[2], owner="a")               # waits
+    with pytest.raises(jobs.QueueFull, match="you already have 2"):
+        jobs.start(NAME, configs[3], owner="a")
+    assert jobs.start(NAME, configs[1], owner="b").position == 1      # asking for a queued setting joins it
+    jobs.start(NAME, configs[3], owner="b")
+    with pytest.raises(jobs.QueueFull, match="queue is full"):
+        jobs.start(NAME, configs[4], owner="c")
+    assert jobs.status(NAME, configs[4]) is None and len(sleepers.procs) == 1
+
+
+def test_a_finishing_worker_starts_the_next_job(spec, workers):
+    first, second = spec.config("tiny"), spec.config("tiny", seed=1)
+    jobs.start(NAME, first)
+    waiting = jobs.start(NAME, second)
+    assert waiting.waiting and waiting.position == 1
+    assert wait_for(state_is(second, "done", "failed"), "the second job to end").state == "done", log_of(second)
+    assert jobs.status(NAME, first).state == "done"
+    assert len(workers.procs) == 1                        # the second worker was started by the first, not here
+    assert store.find(NAME, second)[0] is not None

@@ -1,0 +1,268 @@
+"""A class at the protocol level: N simulated users, each speaking Streamlit's own websocket protocol (no browsers),
+open one page and move its main control at a student's pace.
+
+Each user connects to /_stcore/stream, asks for the page as a browser does (a rerun with the page's url path and
+query string), finds the control by its widget key in the elements the server sends, then, every 1-3 s (seeded),
+sends a new value for it, as the browser does: with the fragment id when the control lives in a fragment, and with
+the query string the server last published. A move is timed from the message sent to the run's "script finished".
+Errors: exception elements, runs that did not finish successfully, dropped connections, moves over the timeout.
+The server's memory (RSS) and CPU come from /proc.
+
+    .venv/bin/python -m tests.bench.load                       # every page, 1, 10, 30, 60 and 100 users
+    .venv/bin/python -m tests.bench.load --pages draw --users 1 10 --moves 10
+"""
+import argparse
+import os
+import random
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
+from websockets.sync.client import connect
+
+from tests.e2e.harness import streamlit_server
+
+FINISHED_OK = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+WORDS = ["frog", "king", "river", "paris", "music", "doctor", "green", "computer", "happy", "ocean", "bread", "war"]
+
+
+@dataclass(frozen=True)
+class Control:
+    """A page's main control: its widget key and the query string the page is opened with."""
+    page: str
+    key: str
+    query: str = ""
+
+
+# The main interaction of every page: what a student moves most.
+CONTROLS = {
+    "manifold": Control("manifold", "manifold:alpha"),
+    "draw": Control("draw", "draw:step"),
+    "gan": Control("gan", "gan:t_step"),
+    "attention": Control("attention", "attention:word"),
+    "loss-surface": Control("loss-surface", "loss-surface:step"),
+    "embeddings": Control("embeddings", "embeddings:query"),
+    "captioning": Control("captioning", "captioning:scene"),
+}
+
+
+class ProtocolError(Exception):
+    """The server did something a browser would show as an error (an exception, a failed run, a dropped socket)."""
+
+
+@dataclass
+class Widget:
+    id: str
+    kind: str                      # the element's type: slider, text_input, number_input
+    proto: object
+    fragment_id: str
+
+
+@dataclass
+class Session:
+    """One simulated browser tab."""
+    url: str
+    control: Control
+    timeout: float
+    page_hash: str = ""
+    query: str = ""
+    widget: Widget | None = None
+    socket: object = None
+
+    def open(self) -> float:
+        self.socket = connect(self.url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
+                              open_timeout=self.timeout, max_size=None)
+        self.query = self.control.query
+        return self.rerun(ClientState(query_string=self.query, page_name=self.control.page))
+
+    def rerun(self, state: ClientState) -> float:
+        """Send a rerun request and read until the run finishes; the seconds it took."""
+        start = time.perf_counter()
+        self.socket.send(BackMsg(rerun_script=state).SerializeToString())
+        deadline = start + self.timeout
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise ProtocolError(f"no end of the run within {self.timeout:.0f} s")
+            try:
+                raw = self.socket.recv(timeout=remaining)
+            except TimeoutError:
+                continue
+            except Exception as e:      # the connection dropped
+                raise ProtocolError(f"connection lost: {e.__class__.__name__}") from None
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self.page_hash = msg.new_session.page_script_hash
+            elif kind == "page_info_changed":
+                self.query = msg.page_info_changed.query_string
+            elif kind == "delta":
+                self.read_delta(msg)
+            elif kind == "script_finished":
+                if msg.script_finished in FINISHED_OK:
+                    return time.perf_counter() - start
+                if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    raise ProtocolError(f"the run ended with status {msg.script_finished}")
+
+    def read_delta(self, msg) -> None:
+        delta = msg.delta
+        if delta.WhichOneof("type") != "new_element":
+            return
+        element = delta.new_element
+        kind = element.WhichOneof("type")
+        if kind == "exception":
+            raise ProtocolError(f"exception element: {element.exception.message[:200]}")
+        proto = getattr(element, kind)
+        if getattr(proto, "id", "").endswith(f"-{self.control.key}"):
+            self.widget = Widget(proto.id, kind, proto, delta.fragment_id)
+
+    def move(self, rng: random.Random) -> float:
+        if self.widget is None:
+            raise ProtocolError(f"the page shows no control with key {self.control.key!r}")
+        value = new_value(self.widget, rng)
+        state = ClientState(query_string=self.query, page_script_hash=self.page_hash,
+                            widget_states=WidgetStates(widgets=[value]), fragment_id=self.widget.fragment_id)
+        return self.rerun(state)
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
+
+
+def new_value(widget: Widget, rng: random.Random) -> WidgetState:
+    """A value the control can take, as the browser sends it."""
+    p = widget.proto
+    if widget.kind == "slider" and p.options:                         # a select_slider: one of its labels
+        choice = WidgetState(id=widget.id)
+        choice.string_array_value.data.append(rng.choice(list(p.options)))
+        return choice
+    if widget.kind == "slider":
+        steps = round((p.max - p.min) / p.step) if p.step else 100
+        choice = WidgetState(id=widget.id)
+        choice.double_array_value.data.append(p.min + rng.randint(0, steps) * (p.step or (p.max - p.min) / 100))
+        return choice
+    if widget.kind == "text_input":
+        return WidgetState(id=widget.id, string_value=rng.choice(WORDS))
+    if widget.kind == "number_input":
+        high = p.max if p.has_max else p.min + 100
+        return WidgetState(id=widget.id, double_value=float(rng.randint(int(p.min), int(min(high, p.min + 100)))))
+    raise ProtocolError(f"no way to move a {widget.kind}")
+
+
+@dataclass
+class Result:
+    times: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, seconds: float | None = None, error: str | None = None) -> None:
+        with self.lock:
+            if error is None:
+                self.times.append(seconds)
+            else:
+                self.errors.append(error)
+
+
+def user(url: str, control: Control, moves: int, seed: int, timeout: float, pace: tuple[float, float],
+         result: Result, ready: threading.Barrier) -> None:
+    rng = random.Random(seed)
+    session = Session(url, control, timeout)
+    try:
+        session.open()
+    except (ProtocolError, OSError) as e:
+        result.add(error=f"open: {e}")
+        ready.abort()
+        return
+    finally:
+        try:
+            ready.wait()
+        except threading.BrokenBarrierError:
+            pass
+    time.sleep(rng.uniform(*pace))                 # students do not all move at the same instant
+    try:
+        for _ in range(moves):
+            try:
+                result.add(session.move(rng))
+            except ProtocolError as e:
+                result.add(error=str(e))
+                if "connection lost" in str(e):
+                    return
+            time.sleep(rng.uniform(*pace))
+    finally:
+        session.close()
+
+
+def proc_stat(pid: int) -> tuple[float, int]:
+    """(CPU seconds used so far, resident memory in bytes) of a process."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def run_class(url: str, pid: int, control: Control, users: int, moves: int, timeout: float = 30.0,
+              pace: tuple[float, float] = (1.0, 3.0), seed: int = 0) -> dict:
+    """N users on one page; a row of the table."""
+    result = Result()
+    ready = threading.Barrier(users)
+    threads = [threading.Thread(target=user, args=(url, control, moves, seed * 1000 + i, timeout, pace, result,
+                                                   ready), daemon=True) for i in range(users)]
+    cpu0, _ = proc_stat(pid)
+    wall0 = time.perf_counter()
+    peak = 0
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        peak = max(peak, proc_stat(pid)[1])
+        time.sleep(0.2)
+    cpu1, rss = proc_stat(pid)
+    wall = time.perf_counter() - wall0
+    times = sorted(result.times)
+    return {"page": control.page, "users": users, "moves": len(times) + len(result.errors),
+            "p50": statistics.median(times) if times else None,
+            "p95": times[min(len(times) - 1, int(0.95 * len(times)))] if times else None,
+            "max": times[-1] if times else None, "errors": len(result.errors), "first_errors": result.errors[:3],
+            "rss_mb": max(peak, rss) / 2**20, "cpu_cores": (cpu1 - cpu0) / wall}
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| page | users | moves | p50 | p95 | max | errors | server RSS | server CPU |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        t = (lambda v: "-" if v is None else f"{v:.2f} s")
+        lines.append(f"| /{r['page']} | {r['users']} | {r['moves']} | {t(r['p50'])} | {t(r['p95'])} | {t(r['max'])} "
+                     f"| {r['errors']} | {r['rss_mb']:,.0f} MB | {r['cpu_cores']:.2f} cores |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", nargs="+", default=list(CONTROLS), choices=list(CONTROLS))
+    parser.add_argument("--users", nargs="+", type=int, default=[1, 10, 30, 60, 100])
+    parser.add_argument("--moves", type=int, default=8, help="moves per user")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a move counts as an error")
+    args = parser.parse_args(argv)
+    rows = []
+    with streamlit_server() as (url, proc):
+        for page in args.pages:
+            # A first visit loads the page's models and libraries once, as the teacher's own visit would.
+            warm = Session(url, CONTROLS[page], 120.0)
+            warm.open()
+            warm.close()
+            for users in args.users:
+                rows.append(run_class(url, proc.pid, CONTROLS[page], users, args.moves, args.timeout))
+                report(table(rows[-1:]).split("\n")[-1])
+                for error in rows[-1]["first_errors"]:
+                    report(f"    {error}")
+    report(table(rows))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
