@@ -129,6 +129,17 @@ def alignment_chart(src: tuple, out: list[str], alpha: np.ndarray, gold: list | 
     return alt.layer(*layers).properties(width=max(200, size * len(src)), height=max(120, size * len(rows)))
 
 
+@st.cache_data(max_entries=1024, show_spinner=False)
+def alignment_spec(src: tuple, out: tuple, alpha: np.ndarray, gold: tuple, current: int) -> dict:
+    """The alignment chart as Vega-Lite, built and checked by Altair once per view: a move only sends it."""
+    return alignment_chart(src, list(out), alpha, list(gold) or None, current).to_dict()
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def bars_spec(src: tuple, weights: np.ndarray, gold_j: tuple) -> dict:
+    return attention_bars(src, weights, set(gold_j)).to_dict()
+
+
 def attention_bars(src: tuple, weights: np.ndarray, gold_j: set) -> alt.Chart:
     frame = pd.DataFrame({"j": range(len(src)), "english": src, "weight": weights,
                           "gold": ["gold link" if j in gold_j else "" for j in range(len(src))]})
@@ -227,11 +238,12 @@ def decoder_view(model, sha: str, tokens: tuple, results: dict, pair: grammar.Pa
         return
     gold = gold_links(pair, result.words)
     gold_j = {j for j, k in (gold or []) if k == i}
-    st.altair_chart(attention_bars(tokens, result.alignment[i], gold_j), width="stretch")
+    st.vega_lite_chart(bars_spec(tokens, result.alignment[i], tuple(sorted(gold_j))), width="stretch")
     top = int(result.alignment[i].argmax())
     st.caption(f"Word {word} of {len(out)}: '{out[i]}' attends most to '{tokens[top]}' "
                f"(alpha = {result.alignment[i, top]:.2f})" + ("; red bars are its gold links." if gold else "."))
-    st.altair_chart(alignment_chart(tokens, result.words, result.alignment, gold, i), width="content")
+    st.vega_lite_chart(alignment_spec(tokens, tuple(result.words), result.alignment, tuple(gold or ()), i),
+                       width="content")
     if pair is None:
         st.caption("The whole alignment, one row per French word; darker = more attention. No gold links: the "
                    "grammar does not parse this sentence.")

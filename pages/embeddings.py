@@ -169,13 +169,20 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, marks: dic
         frame[axis] = column
     frame["role"] = frame["word"].map(marks).fillna("")
     if dims == 2:
-        st.altair_chart(scatter(frame, colour, ends), width="stretch")
+        st.vega_lite_chart(scatter_spec(frame, colour, ends), width="stretch")
     else:
         st.plotly_chart(scatter_3d(frame, colour, ends), width="stretch")
     how = ("Scroll to zoom, drag to pan" if dims == 2 else "Drag to turn, scroll to zoom") + ", hover for the word."
     st.caption(f"{PROJECTIONS[method]} of the first {count:,} points (cosine: rows scaled to length 1), plus the words "
                f"you asked about. {how}")
     return frame
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def scatter_spec(frame: pd.DataFrame, colour: str, ends: tuple | None) -> dict:
+    """The 2-D view as Vega-Lite, keyed by what it shows: the words a class searches come back without Altair
+    building and checking the chart again."""
+    return scatter(frame, colour, ends).to_dict()
 
 
 def scatter(frame: pd.DataFrame, colour: str, ends: tuple | None) -> alt.LayerChart:
@@ -303,10 +310,14 @@ def direction_view(space: word_space.Space) -> None:
         return
     strip = pd.DataFrame(word_space.along(space, axis, placed), columns=["word", "position"])
     strip["lane"] = np.arange(len(strip)) % 3
-    chart = alt.Chart(strip).encode(x=alt.X("position:Q", title=f"{', '.join(negative)}  →  {', '.join(positive)}"),
-                                    y=alt.Y("lane:O", axis=None))
-    st.altair_chart((chart.mark_tick(thickness=2, size=18) + chart.mark_text(dy=-14).encode(text="word"))
-                    .properties(height=160), width="stretch")
+    st.vega_lite_chart(strip_spec(strip, f"{', '.join(negative)}  →  {', '.join(positive)}"), width="stretch")
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def strip_spec(strip: pd.DataFrame, title: str) -> dict:
+    chart = alt.Chart(strip).encode(x=alt.X("position:Q", title=title), y=alt.Y("lane:O", axis=None))
+    return (chart.mark_tick(thickness=2, size=18) + chart.mark_text(dy=-14).encode(text="word")).properties(
+        height=160).to_dict()
 
 
 def benchmarked_spaces() -> dict[str, tuple[word_space.Space, str]]:
@@ -323,10 +334,12 @@ def benchmarked_spaces() -> dict[str, tuple[word_space.Space, str]]:
     return spaces
 
 
-def benchmark_view() -> None:
-    st.subheader("Benchmarks: analogies and word similarity")
+@st.cache_data(max_entries=8, show_spinner="Running the analogy questions and WordSim-353…")
+def benchmark_tables(tokens: tuple, _spaces: dict) -> tuple[str, dict]:
+    """The benchmarks' table (Markdown) and their accuracy by section (a Vega-Lite chart), for the spaces named by
+    `tokens`: the same for every search, so built once."""
     rows, sections = [], []
-    for name, (space, token) in benchmarked_spaces().items():
+    for name, (space, token) in _spaces.items():
         result = benchmarks(space, token)
         rows.append({"vectors": name, "words": f"{len(space):,}",
                      "analogy accuracy": f"{result['analogy_accuracy']:.1%}" if result["analogy_coverage"] else "-",
@@ -335,16 +348,23 @@ def benchmark_view() -> None:
                      "pairs covered": f"{result['wordsim_pairs_covered']}/{result['wordsim_pairs']}"})
         sections += [{"vectors": name, "section": section, "accuracy": r["accuracy"], "covered": r["covered"]}
                      for section, r in result["by_section"].items() if r["covered"]]
-    st.markdown(tables.markdown_table(rows))
-    st.caption("Mikolov et al. 2013's 19,544 analogy questions (a question counts when its four words are among the "
-               "30,000 most frequent; right when the nearest word to b - a + c is d), and WordSim-353's human "
-               "similarity scores against the cosine. The vectors trained here know too few of the words for either "
-               "test to say much: their own test is the class purity shown under 'Trained here'.")
     chart = alt.Chart(pd.DataFrame(sections)).mark_bar().encode(
         y=alt.Y("section:N", sort=None, title=None), x=alt.X("accuracy:Q", axis=alt.Axis(format="%")),
         color=alt.Color("vectors:N", title="vectors"), yOffset="vectors:N",
         tooltip=["vectors", "section", alt.Tooltip("accuracy:Q", format=".1%"), "covered"])
-    st.altair_chart(chart.properties(height=520), width="stretch")
+    return tables.markdown_table(rows), chart.properties(height=520).to_dict()
+
+
+def benchmark_view() -> None:
+    st.subheader("Benchmarks: analogies and word similarity")
+    spaces = benchmarked_spaces()
+    table, spec = benchmark_tables(tuple(token for _, token in spaces.values()), spaces)
+    st.markdown(table)
+    st.caption("Mikolov et al. 2013's 19,544 analogy questions (a question counts when its four words are among the "
+               "30,000 most frequent; right when the nearest word to b - a + c is d), and WordSim-353's human "
+               "similarity scores against the cosine. The vectors trained here know too few of the words for either "
+               "test to say much: their own test is the class purity shown under 'Trained here'.")
+    st.vega_lite_chart(spec, width="stretch")
     glove = benchmarks(shipped("glove")[1], "glove")
     KIT.paper_vs_you(api.claims("embeddings", resources.preset()), (), ("embeddings",))
     st.markdown(tables.markdown_table([
@@ -357,17 +377,21 @@ def benchmark_view() -> None:
 
 
 def exports(frame: pd.DataFrame, space: word_space.Space, loaded: vectors.Vectors) -> None:
+    """Downloads of the shown points; each file is made only when its button is pressed."""
+    def selection() -> vectors.Vectors:
+        rows = [space.index[w] for w in frame["word"]]
+        return vectors.Vectors([loaded.words[i] for i in rows], np.asarray(loaded.matrix[rows], dtype=np.float32),
+                               loaded.metadata.iloc[rows].reset_index(drop=True))
+
     left, mid, right = st.columns(3)
-    left.download_button("Coordinates (CSV)", frame.drop(columns=["role"]).to_csv(index=False).encode(),
+    left.download_button("Coordinates (CSV)", lambda: frame.drop(columns=["role"]).to_csv(index=False).encode(),
                          file_name="projection.csv", mime="text/csv", icon=":material/download:", on_click="ignore")
-    rows = [space.index[w] for w in frame["word"]]
-    selection = vectors.Vectors([loaded.words[i] for i in rows], np.asarray(loaded.matrix[rows], dtype=np.float32),
-                                loaded.metadata.iloc[rows].reset_index(drop=True))
-    vec, meta = vectors.to_projector(selection)
-    mid.download_button("Shown points: vectors.tsv", vec, file_name="vectors.tsv", mime="text/tab-separated-values",
-                        icon=":material/download:", on_click="ignore")
-    right.download_button("Shown points: metadata.tsv", meta, file_name="metadata.tsv",
-                          mime="text/tab-separated-values", icon=":material/download:", on_click="ignore")
+    mid.download_button("Shown points: vectors.tsv", lambda: vectors.to_projector(selection())[0],
+                        file_name="vectors.tsv", mime="text/tab-separated-values", icon=":material/download:",
+                        on_click="ignore")
+    right.download_button("Shown points: metadata.tsv", lambda: vectors.to_projector(selection())[1],
+                          file_name="metadata.tsv", mime="text/tab-separated-values", icon=":material/download:",
+                          on_click="ignore")
 
 
 # ---------------------------------------------------------------- the digits, layer by layer

@@ -1,4 +1,6 @@
 """GAN trajectories (slides 94-103): the minimax game on 2-D data, and an MNIST GAN's trajectory, walks and manifold."""
+from dataclasses import dataclass
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -82,9 +84,23 @@ def toy_key(name: str) -> str:
     return key(f"t_{name}")
 
 
-@st.cache_data(max_entries=16, show_spinner="Drawing the game…")
-def toy_frames(_model, sha: str, _real: np.ndarray, indices: tuple) -> list[np.ndarray]:
-    return charts.gan_frames(_real, _model.trajectory(), gan2d.BOX, list(indices))
+@dataclass(frozen=True)
+class ToyRun:
+    """What a move shows of one run: computed once per run, shared by every session."""
+    trace: dict
+    steps: list[int]
+    modes: list[int] | None          # ring modes covered at each step (the ring only)
+    frames: list[bytes]              # every recorded step drawn as a PNG
+
+
+@st.cache_resource(max_entries=8, show_spinner="Drawing the game at every recorded step…")
+def toy_run(_loaded, sha: str, _config) -> ToyRun:
+    """A class scrubbing at random then only picks a frame (about 5 MB a run)."""
+    trace = _loaded.model.trajectory()
+    real = _loaded.spec.data(_config).train.numpy()
+    frames = charts.gan_frames(real, trace, gan2d.BOX, list(range(len(trace["step"]))))
+    modes = gan2d.ring_modes_by_snapshot(trace) if _config.dataset == "ring" else None
+    return ToyRun(trace, trace["step"].tolist(), modes, [images.png(f) for f in frames])
 
 
 def toy_view() -> None:
@@ -104,14 +120,12 @@ def toy_view() -> None:
 
 
 def toy_replay(loaded, config) -> None:
-    trace = loaded.model.trajectory()
-    real = loaded.spec.data(config).train.numpy()
     sha = loaded.checkpoint.sha256
-    steps = trace["step"].tolist()
+    run = toy_run(loaded, sha, config)
+    trace, steps, modes, frames = run.trace, run.steps, run.modes, run.frames
     left, right = st.columns([3, 2])
     with left:
-        player.step_player(toy_key, steps, lambda s: toy_frames(loaded.model, sha, real, (steps.index(s),))[0],
-                           lambda: images.gif(toy_frames(loaded.model, sha, real, tuple(range(len(steps))))),
+        player.step_player(toy_key, steps, lambda s: frames[steps.index(s)], lambda: images.gif(frames),
                            lambda s: f"the game at step {s} of {steps[-1]}", "gan-2d.gif", publish)
     i = steps.index(st.session_state[toy_key("step")])
     with right:
@@ -119,14 +133,19 @@ def toy_replay(loaded, config) -> None:
                     "*fake*. **Dark green dots**: real data. **Orange dots**: G(z) for a fixed batch of noise. "
                     "**Arrows**: where the generator's loss pushes each generated point, -∂L_G/∂x, scaled per "
                     "frame; the title gives the push's mean size.")
-        modes = gan2d.ring_modes_by_snapshot(trace) if config.dataset == "ring" else None
         c1, c2 = st.columns(2)
         c1.metric("V(D, G) here", f"{trace['value'][i]:.3f}", help="The game's value on a fixed batch; -log 4 = "
                   "-1.386 is its value when G has learned the data and D can only guess.")
         if modes is not None:
             c2.metric("Ring modes covered here", f"{modes[i]}/8", help="A mode counts when at least 2% of the "
                       "recorded samples lie within 3σ of it.")
-        st.altair_chart(game_chart(trace, modes, steps[i]), width="stretch")
+        st.vega_lite_chart(game_spec(sha, steps[i], trace, modes), width="stretch")
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def game_spec(sha: str, step: int, _trace: dict, _modes: list[int] | None) -> dict:
+    """The chart at one step, built and checked by Altair once per (run, step): a move only sends it."""
+    return game_chart(_trace, _modes, step).to_dict()
 
 
 def game_chart(trace: dict, modes: list[int] | None, step: int) -> alt.VConcatChart:

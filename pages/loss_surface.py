@@ -50,12 +50,13 @@ def frame_steps(steps: int) -> list[int]:
     return sorted(set(range(0, steps + 1, stride)) | {steps})
 
 
-@st.cache_data(max_entries=8, show_spinner="Drawing the surface and the paths…")
-def frames(formula: str, lim: float, paths: dict, steps: int) -> list:
-    """RGB stills, one per step in frame_steps(steps)."""
+@st.cache_resource(max_entries=16, show_spinner="Drawing the surface and the paths…")
+def frames(formula: str, lim: float, paths: dict, steps: int) -> list[bytes]:
+    """PNG stills, one per step in frame_steps(steps), drawn once and shared by every session (a class opening the
+    same race gets the same frames, not a copy each)."""
     xs, ys, z = (v.numpy() for v in surfaces.grid_values(surfaces.parse(formula), lim, GRID))
     drawn = [(name, p["points"], charts.OPTIMIZER_COLORS[surfaces.OPTIMIZERS.index(name)]) for name, p in paths.items()]
-    return charts.surface_frames(xs, ys, z, drawn, frame_steps(steps))
+    return [images.png(f) for f in charts.surface_frames(xs, ys, z, drawn, frame_steps(steps))]
 
 
 @st.cache_data(max_entries=8, show_spinner="Making the animation…")

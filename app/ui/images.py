@@ -73,9 +73,17 @@ def tile(images: list[np.ndarray], cols: int, pad: int = 4, background: int = 60
     return out
 
 
-def gif(frames: list[np.ndarray], frame_ms: int = 150, hold_ms: int = 1200) -> bytes:
-    """Frames (RGB uint8) as a looping animated GIF; the last frame is held longer."""
-    pictures = [Image.fromarray(f) for f in frames]
+def png(rgb: np.ndarray) -> bytes:
+    """An RGB uint8 picture encoded once, to be shown many times (st.image would encode an array on every run)."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gif(frames: list, frame_ms: int = 150, hold_ms: int = 1200) -> bytes:
+    """Frames (RGB uint8 arrays, or PNG bytes) as a looping animated GIF; the last frame is held longer."""
+    pictures = [Image.open(io.BytesIO(f)).convert("RGB") if isinstance(f, bytes) else Image.fromarray(f)
+                for f in frames]
     durations = [frame_ms] * (len(pictures) - 1) + [hold_ms]
     buffer = io.BytesIO()
     pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=durations, loop=0)

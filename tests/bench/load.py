@@ -74,10 +74,12 @@ class Session:
     query: str = ""
     widget: Widget | None = None
     socket: object = None
+    connection: object = None
 
     def open(self) -> float:
-        self.socket = connect(self.url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
-                              open_timeout=self.timeout, max_size=None)
+        self.connection = connect(self.url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
+                                  open_timeout=self.timeout, max_size=None)
+        self.socket = self.connection.__enter__()
         self.query = self.control.query
         return self.rerun(ClientState(query_string=self.query, page_name=self.control.page))
 
@@ -99,8 +101,8 @@ class Session:
             msg = ForwardMsg()
             msg.ParseFromString(raw)
             kind = msg.WhichOneof("type")
-            if kind == "new_session":
-                self.page_hash = msg.new_session.page_script_hash
+            if kind == "navigation":                     # the page the server ran, as the browser keeps it
+                self.page_hash = msg.navigation.page_script_hash
             elif kind == "page_info_changed":
                 self.query = msg.page_info_changed.query_string
             elif kind == "delta":
@@ -132,8 +134,8 @@ class Session:
         return self.rerun(state)
 
     def close(self) -> None:
-        if self.socket is not None:
-            self.socket.close()
+        if self.connection is not None:
+            self.connection.__exit__(None, None, None)
 
 
 def new_value(widget: Widget, rng: random.Random) -> WidgetState:
@@ -231,13 +233,16 @@ def run_class(url: str, pid: int, control: Control, users: int, moves: int, time
             "rss_mb": max(peak, rss) / 2**20, "cpu_cores": (cpu1 - cpu0) / wall}
 
 
+def seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
+
+
 def table(rows: list[dict]) -> str:
     lines = ["| page | users | moves | p50 | p95 | max | errors | server RSS | server CPU |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        t = (lambda v: "-" if v is None else f"{v:.2f} s")
-        lines.append(f"| /{r['page']} | {r['users']} | {r['moves']} | {t(r['p50'])} | {t(r['p95'])} | {t(r['max'])} "
-                     f"| {r['errors']} | {r['rss_mb']:,.0f} MB | {r['cpu_cores']:.2f} cores |")
+        lines.append(f"| /{r['page']} | {r['users']} | {r['moves']} | {seconds(r['p50'])} | {seconds(r['p95'])} "
+                     f"| {seconds(r['max'])} | {r['errors']} | {r['rss_mb']:,.0f} MB | {r['cpu_cores']:.2f} cores |")
     return "\n".join(lines)
 
 

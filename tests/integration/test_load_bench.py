@@ -1,0 +1,27 @@
+"""The load bench's short form, so that it keeps working: a few simulated users on a real server, over Streamlit's
+websocket protocol. It checks that every move was answered and that the moves changed the view; the timings are for
+`make bench`, not for a test."""
+import random
+
+from tests.bench import load
+from tests.e2e.harness import streamlit_server
+
+
+def test_three_simulated_users_move_the_draw_step_without_errors():
+    lines = []
+    rows = load.main(["--pages", "draw", "--users", "1", "3", "--moves", "2"], report=lines.append)
+    assert [(r["users"], r["moves"], r["errors"]) for r in rows] == [(1, 2, 0), (3, 6, 0)], lines
+    assert all(r["p95"] is not None and r["rss_mb"] > 0 for r in rows)
+    assert "| /draw | 3 | 6 |" in lines[-1]
+
+
+def test_a_move_reaches_the_script_and_the_link():
+    with streamlit_server() as (url, _):
+        session = load.Session(url, load.CONTROLS["attention"], timeout=120)
+        session.open()
+        try:
+            assert session.widget is not None and session.widget.kind == "slider"
+            session.move(random.Random(0))
+            assert session.query.startswith("word=")               # the server published the moved value
+        finally:
+            session.close()
