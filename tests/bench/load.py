@@ -12,16 +12,21 @@ The server's memory (RSS) and CPU come from /proc.
     .venv/bin/python -m tests.bench.load --pages draw --users 1 10 --moves 10
 """
 import argparse
+import io
 import os
 import random
 import statistics
 import threading
 import time
+import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from PIL import Image, ImageDraw
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.Common_pb2 import FileURLsRequest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from websockets.sync.client import connect
@@ -34,10 +39,12 @@ WORDS = ["frog", "king", "river", "paris", "music", "doctor", "green", "computer
 
 @dataclass(frozen=True)
 class Control:
-    """A page's main control: its widget key and the query string the page is opened with."""
+    """A page's main control: its widget key and the query string the page is opened with; an upload control gets
+    a different photo at every move."""
     page: str
     key: str
     query: str = ""
+    upload: bool = False
 
 
 # The main interaction of every page: what a student moves most.
@@ -49,7 +56,22 @@ CONTROLS = {
     "loss-surface": Control("loss-surface", "loss-surface:step"),
     "embeddings": Control("embeddings", "embeddings:query"),
     "captioning": Control("captioning", "captioning:scene"),
+    "captioning-upload": Control("captioning", "captioning:image_file", "src=upload", upload=True),
 }
+
+
+def photo(rng: random.Random, size: tuple[int, int] = (1024, 768)) -> bytes:
+    """A JPEG of a few coloured shapes on a textured ground, different for every seed (a user's own photo)."""
+    picture = Image.effect_noise(size, rng.uniform(20, 60)).convert("RGB")
+    draw = ImageDraw.Draw(picture)
+    for _ in range(rng.randint(1, 4)):
+        x, y = rng.randrange(size[0] - 300), rng.randrange(size[1] - 300)
+        box = (x, y, x + rng.randint(80, 300), y + rng.randint(80, 300))
+        colour = tuple(rng.randrange(256) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=88)
+    return buffer.getvalue()
 
 
 class ProtocolError(Exception):
@@ -72,11 +94,17 @@ class Session:
     timeout: float
     page_hash: str = ""
     query: str = ""
+    session_id: str = ""
+    xsrf: str = ""
     widget: Widget | None = None
     socket: object = None
     connection: object = None
 
     def open(self) -> float:
+        if self.control.upload:          # uploads carry the XSRF cookie the page's HTML sets, as a browser's do
+            with urllib.request.urlopen(self.url + "/", timeout=self.timeout) as response:
+                cookies = response.headers.get_all("Set-Cookie") or []
+            self.xsrf = next(c.split(";")[0].split("=", 1)[1] for c in cookies if c.startswith("_streamlit_xsrf="))
         self.connection = connect(self.url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
                                   open_timeout=self.timeout, max_size=None)
         self.socket = self.connection.__enter__()
@@ -87,11 +115,16 @@ class Session:
         """Send a rerun request and read until the run finishes; the seconds it took."""
         start = time.perf_counter()
         self.socket.send(BackMsg(rerun_script=state).SerializeToString())
-        deadline = start + self.timeout
+        self.read_until(lambda msg: msg.WhichOneof("type") == "script_finished" and msg.script_finished in FINISHED_OK,
+                        start + self.timeout)
+        return time.perf_counter() - start
+
+    def read_until(self, done, deadline: float):
+        """Read messages, keeping what a browser keeps, until done(msg); that message."""
         while True:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
-                raise ProtocolError(f"no end of the run within {self.timeout:.0f} s")
+                raise ProtocolError(f"no answer within {self.timeout:.0f} s")
             try:
                 raw = self.socket.recv(timeout=remaining)
             except TimeoutError:
@@ -101,17 +134,19 @@ class Session:
             msg = ForwardMsg()
             msg.ParseFromString(raw)
             kind = msg.WhichOneof("type")
-            if kind == "navigation":                     # the page the server ran, as the browser keeps it
+            if kind == "new_session":
+                self.session_id = msg.new_session.initialize.session_id
+            elif kind == "navigation":                   # the page the server ran, as the browser keeps it
                 self.page_hash = msg.navigation.page_script_hash
             elif kind == "page_info_changed":
                 self.query = msg.page_info_changed.query_string
             elif kind == "delta":
                 self.read_delta(msg)
-            elif kind == "script_finished":
-                if msg.script_finished in FINISHED_OK:
-                    return time.perf_counter() - start
-                if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    raise ProtocolError(f"the run ended with status {msg.script_finished}")
+            elif kind == "script_finished" and msg.script_finished not in FINISHED_OK | {
+                    ForwardMsg.FINISHED_EARLY_FOR_RERUN}:
+                raise ProtocolError(f"the run ended with status {msg.script_finished}")
+            if done(msg):
+                return msg
 
     def read_delta(self, msg) -> None:
         delta = msg.delta
@@ -128,10 +163,39 @@ class Session:
     def move(self, rng: random.Random) -> float:
         if self.widget is None:
             raise ProtocolError(f"the page shows no control with key {self.control.key!r}")
+        if self.control.upload:
+            return self.upload(photo(rng), f"photo-{rng.randrange(10**6)}.jpg")
         value = new_value(self.widget, rng)
         state = ClientState(query_string=self.query, page_script_hash=self.page_hash,
                             widget_states=WidgetStates(widgets=[value]), fragment_id=self.widget.fragment_id)
         return self.rerun(state)
+
+    def upload(self, data: bytes, name: str) -> float:
+        """As the browser uploads: ask for an upload URL, PUT the file there, then rerun with the uploader's state.
+        Timed from the request to the run's end."""
+        start = time.perf_counter()
+        request_id = uuid.uuid4().hex
+        self.socket.send(BackMsg(file_urls_request=FileURLsRequest(
+            request_id=request_id, file_names=[name], session_id=self.session_id)).SerializeToString())
+        answer = self.read_until(lambda msg: msg.WhichOneof("type") == "file_urls_response"
+                                 and msg.file_urls_response.response_id == request_id, start + self.timeout)
+        urls = answer.file_urls_response.file_urls[0]
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"UploadedFile\"; filename=\"{name}\"\r\n"
+                f"Content-Type: image/jpeg\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        put = urllib.request.Request(self.url + urls.upload_url, data=body, method="PUT", headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": self.xsrf,
+            "Cookie": f"_streamlit_xsrf={self.xsrf}"})
+        try:
+            urllib.request.urlopen(put, timeout=self.timeout).read()
+        except OSError as e:
+            raise ProtocolError(f"upload refused: {e}") from None
+        state = WidgetState(id=self.widget.id)
+        info = state.file_uploader_state_value.uploaded_file_info.add(file_id=urls.file_id, name=name, size=len(data))
+        info.file_urls.CopyFrom(urls)
+        self.rerun(ClientState(query_string=self.query, page_script_hash=self.page_hash,
+                               widget_states=WidgetStates(widgets=[state]), fragment_id=self.widget.fragment_id))
+        return time.perf_counter() - start
 
     def close(self) -> None:
         if self.connection is not None:
@@ -208,9 +272,10 @@ def proc_stat(pid: int) -> tuple[float, int]:
     return cpu, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def run_class(url: str, pid: int, control: Control, users: int, moves: int, timeout: float = 30.0,
+def run_class(url: str, pid: int, name: str, users: int, moves: int, timeout: float = 30.0,
               pace: tuple[float, float] = (1.0, 3.0), seed: int = 0) -> dict:
-    """N users on one page; a row of the table."""
+    """N users on one page, moving the control CONTROLS[name]; a row of the table."""
+    control = CONTROLS[name]
     result = Result()
     ready = threading.Barrier(users)
     threads = [threading.Thread(target=user, args=(url, control, moves, seed * 1000 + i, timeout, pace, result,
@@ -226,7 +291,7 @@ def run_class(url: str, pid: int, control: Control, users: int, moves: int, time
     cpu1, rss = proc_stat(pid)
     wall = time.perf_counter() - wall0
     times = sorted(result.times)
-    return {"page": control.page, "users": users, "moves": len(times) + len(result.errors),
+    return {"page": name, "users": users, "moves": len(times) + len(result.errors),
             "p50": statistics.median(times) if times else None,
             "p95": times[min(len(times) - 1, int(0.95 * len(times)))] if times else None,
             "max": times[-1] if times else None, "errors": len(result.errors), "first_errors": result.errors[:3],
@@ -261,7 +326,7 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
             warm.open()
             warm.close()
             for users in args.users:
-                rows.append(run_class(url, proc.pid, CONTROLS[page], users, args.moves, args.timeout))
+                rows.append(run_class(url, proc.pid, page, users, args.moves, args.timeout))
                 report(table(rows[-1:]).split("\n")[-1])
                 for error in rows[-1]["first_errors"]:
                     report(f"    {error}")
