@@ -101,8 +101,8 @@ class Session:
     connection: object = None
 
     def open(self) -> float:
-        if self.control.upload:          # uploads carry the XSRF cookie the page's HTML sets, as a browser's do
-            with urllib.request.urlopen(self.url + "/", timeout=self.timeout) as response:
+        if self.control.upload:          # uploads carry the XSRF cookie the server sets, as a browser's do
+            with urllib.request.urlopen(self.url + "/_stcore/health", timeout=self.timeout) as response:
                 cookies = response.headers.get_all("Set-Cookie") or []
             self.xsrf = next(c.split(";")[0].split("=", 1)[1] for c in cookies if c.startswith("_streamlit_xsrf="))
         self.connection = connect(self.url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
