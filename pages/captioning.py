@@ -44,11 +44,6 @@ def described_clip(_model, sha: str, _frames: np.ndarray, pixels: str, _config, 
     return captioner.describe_clip(_model, _frames, _config, beam)
 
 
-@st.cache_data(max_entries=8, show_spinner=f"Captioning {RANKED} test items to rank them…")
-def ranked(_model, sha: str, _config) -> list:
-    return captioner.ranked_examples(_model, _config, RANKED)
-
-
 @st.cache_data(max_entries=32, show_spinner="Reading the upload…")
 def read_upload(data: bytes, name: str, frames: int | None):
     """A Picture (frames None) or a Clip; DataError is raised again for the page to show."""
@@ -263,27 +258,44 @@ def clip_caption(caption: captioner.Caption, seen: np.ndarray, video: scenes.Vid
 
 # ---------------------------------------------------------------- the good and the bad, paper vs. you
 
-def good_and_bad(loaded, name: str, config) -> None:
-    st.subheader("The good and the bad")
-    examples = ranked(loaded.model, loaded.checkpoint.sha256, config)
-    items = captioner.test_set(config)[0]
-    st.caption(f"The first {len(examples)} held-out items captioned greedily and ranked by sentence BLEU-4 against "
-               "their five references: the best three, then the worst three.")
+@st.cache_resource(max_entries=4, show_spinner=f"Captioning {RANKED} test items to rank them…")
+def good_and_bad_views(_model, sha: str, name: str, _config) -> list[tuple[str, list[tuple[str, object, str]]]]:
+    """The best and the worst held-out captions, each as (text, picture: PNG bytes for a scene or a Vega-Lite chart
+    for a clip, caption): made once per checkpoint and shared by every session, since no input changes them."""
+    examples = captioner.ranked_examples(_model, _config, RANKED)
+    items = captioner.test_set(_config)[0]
+    groups = []
     for title, chosen in (("Best", examples[:SHOWN]), ("Worst", examples[-SHOWN:])):
-        st.markdown(f"**{title}**")
+        views = []
         for example in chosen:
             item = items[example.index]
             labels = [*example.words, END]
-            st.markdown(f"#{example.index} · BLEU {example.bleu:.0f} · **{' '.join(example.words)}**  \n"
-                        f"reference: {' '.join(item.captions[0])}")
+            text = (f"#{example.index} · BLEU {example.bleu:.0f} · **{' '.join(example.words)}**  \n"
+                    f"reference: {' '.join(item.captions[0])}")
             if name == "captioner":
                 shown = [i for i, w in enumerate(labels) if w not in FUNCTION_WORDS][:STRIP]
-                maps = example.attention.reshape(-1, config.grid, config.grid)
-                st.image(images.tile([images.resized(item.image, 96)] + [images.attention_overlay(item.image, maps[i], 96) for i in shown],
-                                     cols=STRIP + 1, background=255),
-                         caption="the scene · " + " · ".join(labels[i] for i in shown), width="stretch")
+                maps = example.attention.reshape(-1, _config.grid, _config.grid)
+                picture = images.png(images.tile([images.resized(item.image, 96)] + [
+                    images.attention_overlay(item.image, maps[i], 96) for i in shown], cols=STRIP + 1, background=255))
+                views.append((text, picture, "the scene · " + " · ".join(labels[i] for i in shown)))
             else:
-                st.altair_chart(frames_chart(labels, example.attention, {}), width="stretch")
+                views.append((text, frames_chart(labels, example.attention, {}).to_dict(), ""))
+        groups.append((title, views))
+    return groups
+
+
+def good_and_bad(loaded, name: str, config) -> None:
+    st.subheader("The good and the bad")
+    st.caption(f"The first {RANKED} held-out items captioned greedily and ranked by sentence BLEU-4 against "
+               "their five references: the best three, then the worst three.")
+    for title, views in good_and_bad_views(loaded.model, loaded.checkpoint.sha256, name, config):
+        st.markdown(f"**{title}**")
+        for text, picture, caption in views:
+            st.markdown(text)
+            if isinstance(picture, bytes):
+                st.image(picture, caption=caption, width="stretch")
+            else:
+                st.vega_lite_chart(picture, width="stretch")
 
 
 def paper_vs_you(report: api.Report) -> None:

@@ -57,11 +57,19 @@ def replay(frames: list, label: str, gif_name: str) -> None:
                                     KIT.publish)
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def generation_frames(sha: str, attention: bool, seed: int, _trace: dict, _config) -> list[bytes]:
+    """The samples at every step with their write windows, as PNGs made once and shared by every session that
+    asks for the same seed (a class opening the page gets one set, not one each)."""
+    return [images.png(images.tile([images.with_windows(_trace["canvases"][t, i], window_boxes(
+        _trace, "write", t, i, _config.write_n, WRITE_COLOUR), 5) for i in range(SAMPLES)], cols=SAMPLES // 2))
+        for t in range(_config.glimpses)]
+
+
 def generate_view(pair, sha: str, config, attention: bool) -> None:
-    trace = generation(pair, sha, attention, st.session_state[key("seed")])
-    frames = [images.tile([images.with_windows(trace["canvases"][t, i],
-                                               window_boxes(trace, "write", t, i, config.write_n, WRITE_COLOUR), 5)
-                           for i in range(SAMPLES)], cols=SAMPLES // 2) for t in range(config.glimpses)]
+    seed = st.session_state[key("seed")]
+    trace = generation(pair, sha, attention, seed)
+    frames = generation_frames(sha, attention, seed, trace, config)
     st.caption(f"Eight samples from the prior, each drawn in T = {config.glimpses} steps. The red box is the write "
                f"window: where this step's {config.write_n} x {config.write_n} patch lands; its size is the stride.")
     replay(frames, "samples", "draw-samples.gif")

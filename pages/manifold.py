@@ -1,4 +1,6 @@
 """Manifold interpolation (slides 77-90): deep representations unfold the digit manifold."""
+import hashlib
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -38,7 +40,7 @@ def endpoint_controls(side: str) -> np.ndarray | None:
     return digit_input(lambda name: key(f"{side}_{name}"), f"Endpoint {side.upper()}")
 
 
-def interpolation_view(dae, classifier) -> None:
+def interpolation_view(dae: api.Loaded, classifier: api.Loaded) -> None:
     left, right = st.columns(2)
     with left:
         xa = endpoint_controls("a")
@@ -49,7 +51,7 @@ def interpolation_view(dae, classifier) -> None:
     if np.abs(xa - xb).max() < 1e-3:
         st.warning("The two endpoints are the same digit: pick two different ones to interpolate between.")
         return
-    paths, conf = path_scores(dae, classifier, xa, xb)
+    paths, conf = path_scores(dae.model, classifier.model, xa, xb)
     st.fragment(interpolation_paths)(dae, classifier, xa, xb, paths)
     frame = pd.DataFrame({"mixing weight": np.tile(np.linspace(0, 1, PATH_POINTS), len(LEVELS)),
                           "classifier confidence": conf.reshape(-1),
@@ -67,22 +69,35 @@ def path_scores(dae, classifier, xa: np.ndarray, xb: np.ndarray) -> tuple[np.nda
     return paths.numpy(), conf.view(len(LEVELS), PATH_POINTS).numpy()
 
 
-@torch.no_grad()
-def interpolation_paths(dae, classifier, xa: np.ndarray, xb: np.ndarray, paths: np.ndarray) -> None:
+def interpolation_paths(dae: api.Loaded, classifier: api.Loaded, xa: np.ndarray, xb: np.ndarray,
+                        paths: np.ndarray) -> None:
     """The part a slider move reruns: the paths grid with the current column framed and the four interpolants."""
     st.slider("Mixing weight (0 = endpoint A, 1 = endpoint B)", 0.0, 1.0, step=0.05, key=key("alpha"))
     KIT.publish()
     alpha = st.session_state[key("alpha")]
-    ta, tb = torch.from_numpy(xa).unsqueeze(0), torch.from_numpy(xb).unsqueeze(0)
-    at_alpha = torch.cat([interpolate(dae, ta, tb, level, torch.tensor([alpha])) for level in LEVELS])  # (4, 1, 784)
-    conf_a, pred_a = classifier.confidence(at_alpha.reshape(-1, 784))
+    pair = hashlib.sha256(xa.tobytes() + xb.tobytes()).hexdigest()[:16]
+    grid, interpolants = pictures_at(dae.model, classifier.model, (dae.checkpoint.sha256, classifier.checkpoint.sha256),
+                                     pair, xa, xb, paths, alpha)
     grid_col, big_col = st.columns([3, 2])
-    grid_col.image(images.grid(paths, scale=2, highlight=int(round(alpha * (PATH_POINTS - 1)))), output_format="PNG",
-                   caption="Rows, top to bottom: " + ", ".join(LEVEL_NAMES[lvl] for lvl in LEVELS)
-                           + ". Each row goes from A to B; the framed column is nearest the mixing weight.")
-    for i, (col, level) in enumerate(zip(big_col.columns(len(LEVELS)), LEVELS)):
-        col.image(images.digit(at_alpha[i, 0].numpy(), 3), output_format="PNG",
-                  caption=f"{LEVEL_NAMES[level]}: looks like a {pred_a[i].item()} ({conf_a[i].item():.0%})")
+    grid_col.image(grid, caption="Rows, top to bottom: " + ", ".join(LEVEL_NAMES[lvl] for lvl in LEVELS)
+                                 + ". Each row goes from A to B; the framed column is nearest the mixing weight.")
+    for col, (picture, caption) in zip(big_col.columns(len(LEVELS)), interpolants):
+        col.image(picture, caption=caption)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+@torch.no_grad()
+def pictures_at(_dae, _classifier, shas: tuple, pair: str, _xa: np.ndarray, _xb: np.ndarray, _paths: np.ndarray,
+                alpha: float) -> tuple[bytes, list[tuple[bytes, str]]]:
+    """The paths grid with the column at `alpha` framed, and the interpolant at each level with what the classifier
+    reads in it, as PNGs: a class moving the same pair's slider shares them."""
+    ta, tb = torch.from_numpy(_xa).unsqueeze(0), torch.from_numpy(_xb).unsqueeze(0)
+    at_alpha = torch.cat([interpolate(_dae, ta, tb, level, torch.tensor([alpha])) for level in LEVELS])  # (4, 1, 784)
+    conf, pred = _classifier.confidence(at_alpha.reshape(-1, 784))
+    grid = images.png(images.grid(_paths, scale=2, highlight=int(round(alpha * (PATH_POINTS - 1)))))
+    return grid, [(images.png(images.digit(at_alpha[i, 0].numpy(), 3)),
+                   f"{LEVEL_NAMES[level]}: looks like a {pred[i].item()} ({conf[i].item():.0%})")
+                  for i, level in enumerate(LEVELS)]
 
 
 # ---------------------------------------------------------------- vector field
@@ -225,7 +240,7 @@ def main() -> None:
         st.warning("This view needs the denoising autoencoder and the classifier: train them under "
                    "'Models on this page'.")
     elif view == "interpolate":
-        interpolation_view(dae.model, classifier.model)
+        interpolation_view(dae, classifier)
     else:
         tangent_view(dae.model)
     KIT.publish()

@@ -74,7 +74,7 @@ def tile(images: list[np.ndarray], cols: int, pad: int = 4, background: int = 60
 
 
 def png(rgb: np.ndarray) -> bytes:
-    """An RGB uint8 picture encoded once, to be shown many times (st.image would encode an array on every run)."""
+    """A uint8 picture (grey or RGB) encoded once, to be shown many times (st.image encodes an array on every run)."""
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG")
     return buffer.getvalue()

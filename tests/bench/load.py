@@ -237,7 +237,8 @@ class Result:
 
 
 def user(url: str, control: Control, moves: int, seed: int, timeout: float, pace: tuple[float, float],
-         result: Result, ready: threading.Barrier) -> None:
+         result: Result, ready: threading.Barrier, until: float | None = None) -> None:
+    """One student: open the page, then `moves` moves, or moves until the clock reads `until` (a long class)."""
     rng = random.Random(seed)
     session = Session(url, control, timeout)
     try:
@@ -253,7 +254,9 @@ def user(url: str, control: Control, moves: int, seed: int, timeout: float, pace
             pass
     time.sleep(rng.uniform(*pace))                 # students do not all move at the same instant
     try:
-        for _ in range(moves):
+        done = 0
+        while (done < moves) if until is None else (time.perf_counter() < until):
+            done += 1
             try:
                 result.add(session.move(rng))
             except ProtocolError as e:
@@ -273,20 +276,26 @@ def proc_stat(pid: int) -> tuple[float, int]:
 
 
 def run_class(url: str, pid: int, name: str, users: int, moves: int, timeout: float = 30.0,
-              pace: tuple[float, float] = (1.0, 3.0), seed: int = 0) -> dict:
-    """N users on one page, moving the control CONTROLS[name]; a row of the table."""
+              pace: tuple[float, float] = (1.0, 3.0), seed: int = 0, minutes: float | None = None) -> dict:
+    """N users on one page, moving the control CONTROLS[name]; a row of the table. With `minutes`, the users move
+    for that long, and the server's memory is sampled every 30 s ("rss_over_time", MB)."""
     control = CONTROLS[name]
     result = Result()
     ready = threading.Barrier(users)
+    until = time.perf_counter() + 60 * minutes if minutes else None
     threads = [threading.Thread(target=user, args=(url, control, moves, seed * 1000 + i, timeout, pace, result,
-                                                   ready), daemon=True) for i in range(users)]
+                                                   ready, until), daemon=True) for i in range(users)]
     cpu0, _ = proc_stat(pid)
     wall0 = time.perf_counter()
-    peak = 0
+    peak, samples, next_sample = 0, [], wall0
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        peak = max(peak, proc_stat(pid)[1])
+        rss = proc_stat(pid)[1]
+        peak = max(peak, rss)
+        if time.perf_counter() >= next_sample:
+            samples.append(round(rss / 2**20))
+            next_sample += 30
         time.sleep(0.2)
     cpu1, rss = proc_stat(pid)
     wall = time.perf_counter() - wall0
@@ -295,7 +304,7 @@ def run_class(url: str, pid: int, name: str, users: int, moves: int, timeout: fl
             "p50": statistics.median(times) if times else None,
             "p95": times[min(len(times) - 1, int(0.95 * len(times)))] if times else None,
             "max": times[-1] if times else None, "errors": len(result.errors), "first_errors": result.errors[:3],
-            "rss_mb": max(peak, rss) / 2**20, "cpu_cores": (cpu1 - cpu0) / wall}
+            "rss_mb": max(peak, rss) / 2**20, "cpu_cores": (cpu1 - cpu0) / wall, "rss_over_time": samples}
 
 
 def seconds(value: float | None) -> str:
@@ -317,6 +326,8 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
     parser.add_argument("--users", nargs="+", type=int, default=[1, 10, 30, 60, 100])
     parser.add_argument("--moves", type=int, default=8, help="moves per user")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a move counts as an error")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="a long class: every user moves for this long (instead of --moves); memory over time")
     args = parser.parse_args(argv)
     rows = []
     with streamlit_server() as (url, proc):
@@ -326,8 +337,10 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
             warm.open()
             warm.close()
             for users in args.users:
-                rows.append(run_class(url, proc.pid, page, users, args.moves, args.timeout))
+                rows.append(run_class(url, proc.pid, page, users, args.moves, args.timeout, minutes=args.minutes))
                 report(table(rows[-1:]).split("\n")[-1])
+                if args.minutes:
+                    report(f"    server RSS every 30 s (MB): {rows[-1]['rss_over_time']}")
                 for error in rows[-1]["first_errors"]:
                     report(f"    {error}")
     report(table(rows))

@@ -15,7 +15,7 @@ def test_three_simulated_users_move_the_draw_step_without_errors():
     assert "| /draw | 3 | 6 |" in lines[-1]
 
 
-def test_a_move_reaches_the_script_and_the_link():
+def test_a_move_reaches_the_script_and_the_link_and_an_upload_is_captioned():
     with streamlit_server() as (url, _):
         session = load.Session(url, load.CONTROLS["attention"], timeout=120)
         session.open()
@@ -25,3 +25,15 @@ def test_a_move_reaches_the_script_and_the_link():
             assert session.query.startswith("word=")               # the server published the moved value
         finally:
             session.close()
+        uploader = load.Session(url, load.CONTROLS["captioning-upload"], timeout=120)
+        shown = []
+        read = uploader.read_delta
+        uploader.read_delta = lambda msg: shown.append(msg.delta.new_element.markdown.body) or read(msg)
+        uploader.open()
+        try:
+            assert uploader.widget.kind == "file_uploader"
+            shown.clear()
+            uploader.move(random.Random(1))                         # a new photo, uploaded as a browser does
+            assert any(body.startswith("### ") for body in shown)  # the photo's caption is the page's heading
+        finally:
+            uploader.close()
