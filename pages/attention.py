@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app.ui import resources, tables
+from app.ui import charts, resources, tables
 from app.ui.page_kit import PageKit
 from engine import api
 from engine.data import DataError, grammar
@@ -132,12 +132,12 @@ def alignment_chart(src: tuple, out: list[str], alpha: np.ndarray, gold: list | 
 @st.cache_data(max_entries=1024, show_spinner=False)
 def alignment_spec(src: tuple, out: tuple, alpha: np.ndarray, gold: tuple, current: int) -> dict:
     """The alignment chart as Vega-Lite, built and checked by Altair once per view: a move only sends it."""
-    return alignment_chart(src, list(out), alpha, list(gold) or None, current).to_dict()
+    return charts.vega_lite(alignment_chart(src, list(out), alpha, list(gold) or None, current))
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
 def bars_spec(src: tuple, weights: np.ndarray, gold_j: tuple) -> dict:
-    return attention_bars(src, weights, set(gold_j)).to_dict()
+    return charts.vega_lite(attention_bars(src, weights, set(gold_j)))
 
 
 def attention_bars(src: tuple, weights: np.ndarray, gold_j: set) -> alt.Chart:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app.ui import images, resources
+from app.ui import charts, images, resources
 from app.ui.page_kit import PageKit
 from engine import api
 from engine.data import DataError, media, scenes
@@ -279,7 +279,7 @@ def good_and_bad_views(_model, sha: str, name: str, _config) -> list[tuple[str, 
                     images.attention_overlay(item.image, maps[i], 96) for i in shown], cols=STRIP + 1, background=255))
                 views.append((text, picture, "the scene · " + " · ".join(labels[i] for i in shown)))
             else:
-                views.append((text, frames_chart(labels, example.attention, {}).to_dict(), ""))
+                views.append((text, charts.vega_lite(frames_chart(labels, example.attention, {})), ""))
         groups.append((title, views))
     return groups
 

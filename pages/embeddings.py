@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from app.ui import resources, tables
+from app.ui import charts, resources, tables
 from app.ui.page_kit import PageKit
 from engine import api
 from engine.analysis import projection, representations, word_space
@@ -182,7 +182,7 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, marks: dic
 def scatter_spec(frame: pd.DataFrame, colour: str, ends: tuple | None) -> dict:
     """The 2-D view as Vega-Lite, keyed by what it shows: the words a class searches come back without Altair
     building and checking the chart again."""
-    return scatter(frame, colour, ends).to_dict()
+    return charts.vega_lite(scatter(frame, colour, ends))
 
 
 def scatter(frame: pd.DataFrame, colour: str, ends: tuple | None) -> alt.LayerChart:
@@ -316,8 +316,8 @@ def direction_view(space: word_space.Space) -> None:
 @st.cache_data(max_entries=256, show_spinner=False)
 def strip_spec(strip: pd.DataFrame, title: str) -> dict:
     chart = alt.Chart(strip).encode(x=alt.X("position:Q", title=title), y=alt.Y("lane:O", axis=None))
-    return (chart.mark_tick(thickness=2, size=18) + chart.mark_text(dy=-14).encode(text="word")).properties(
-        height=160).to_dict()
+    return charts.vega_lite((chart.mark_tick(thickness=2, size=18) + chart.mark_text(dy=-14).encode(text="word"))
+                            .properties(height=160))
 
 
 def benchmarked_spaces() -> dict[str, tuple[word_space.Space, str]]:
@@ -352,7 +352,7 @@ def benchmark_tables(tokens: tuple, _spaces: dict) -> tuple[str, dict]:
         y=alt.Y("section:N", sort=None, title=None), x=alt.X("accuracy:Q", axis=alt.Axis(format="%")),
         color=alt.Color("vectors:N", title="vectors"), yOffset="vectors:N",
         tooltip=["vectors", "section", alt.Tooltip("accuracy:Q", format=".1%"), "covered"])
-    return tables.markdown_table(rows), chart.properties(height=520).to_dict()
+    return tables.markdown_table(rows), charts.vega_lite(chart.properties(height=520))
 
 
 def benchmark_view() -> None:

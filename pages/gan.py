@@ -145,7 +145,7 @@ def toy_replay(loaded, config) -> None:
 @st.cache_data(max_entries=512, show_spinner=False)
 def game_spec(sha: str, step: int, _trace: dict, _modes: list[int] | None) -> dict:
     """The chart at one step, built and checked by Altair once per (run, step): a move only sends it."""
-    return game_chart(_trace, _modes, step).to_dict()
+    return charts.vega_lite(game_chart(_trace, _modes, step))
 
 
 def game_chart(trace: dict, modes: list[int] | None, step: int) -> alt.VConcatChart:

@@ -9,7 +9,19 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+# Altair's theme and data transformer are settings global to the process; Streamlit changes them under this lock
+# while it converts a chart, so a conversion here takes the same lock.
+from streamlit.elements.vega_charts import _altair_globals_lock
+
 LEVEL_COLORS = ["#9e9e9e", "#4c9be8", "#1f5fa8", "#e8590c"]
+
+
+def vega_lite(chart: alt.TopLevelMixin) -> dict:
+    """The chart as the Vega-Lite spec st.altair_chart would send (no theme, data inline, no row limit): a page
+    keeps it in a cache and sends it with st.vega_lite_chart, so that a move does not build and check the chart
+    again."""
+    with _altair_globals_lock, alt.theme.enable("none"), alt.data_transformers.enable("default", max_rows=None):
+        return chart.to_dict()
 
 
 def figure(figsize: tuple[float, float], dpi: int) -> Figure:

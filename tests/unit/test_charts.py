@@ -49,3 +49,14 @@ def test_no_figure_goes_through_pyplot(monkeypatch):
     for name in ("figure", "subplots", "close"):
         monkeypatch.setattr(plt, name, refuse)
     assert len(draw_everything(0)) == 4 + 3 + 2
+
+
+def test_a_chart_spec_holds_all_its_rows_and_no_theme():
+    import altair as alt
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": np.arange(6000), "y": np.arange(6000) % 7})
+    spec = charts.vega_lite(alt.Chart(frame).mark_point().encode(x="x:Q", y="y:Q"))
+    (rows,) = spec["datasets"].values()
+    assert len(rows) == 6000                                      # Altair alone refuses past 5,000
+    assert "config" not in spec or "view" not in spec["config"]   # no default theme's fixed sizes
