@@ -178,36 +178,30 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, marks: dic
     return frame
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
 def scatter_spec(frame: pd.DataFrame, colour: str, ends: tuple | None) -> dict:
-    """The 2-D view as Vega-Lite: the points (the same for every search, built once) under the marked words and
-    the analogy's parallelogram (small, built once per search), so that a search does not rebuild 2,000 points."""
-    points = points_spec(frame.drop(columns=["role"]), colour)
-    marks = marks_spec(frame[frame["role"] != ""], ends)
-    return {**points, "layer": points["layer"] + marks["layer"],
-            "datasets": {**points.get("datasets", {}), **marks.get("datasets", {})}}
+    """The 2-D view as Vega-Lite, keyed by what it shows: the words a class searches come back without Altair
+    building and checking the chart again."""
+    return charts.vega_lite(scatter(frame, colour, ends))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def points_spec(points: pd.DataFrame, colour: str) -> dict:
-    tooltip = [c for c in points.columns if c not in ("x", "y")]
-    dots = alt.Chart(points).mark_circle(size=14, opacity=0.5).encode(
+def scatter(frame: pd.DataFrame, colour: str, ends: tuple | None) -> alt.LayerChart:
+    base = alt.Chart(frame)
+    tooltip = [c for c in frame.columns if c not in ("x", "y", "role")]
+    dots = base.mark_circle(size=14, opacity=0.5).encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None), tooltip=tooltip,
         color=alt.value("#6b7a8f") if colour == "nothing" else alt.Color(f"{colour}:N", legend=alt.Legend(
             columns=2, symbolLimit=20)))
-    return charts.vega_lite(alt.layer(dots.interactive()).properties(height=560))
-
-
-@st.cache_data(max_entries=512, show_spinner=False)
-def marks_spec(marked: pd.DataFrame, ends: tuple | None) -> dict:
+    marked = frame[frame["role"] != ""]
     roles = alt.Scale(domain=list(ROLES), range=list(ROLES.values()))
     highlighted = alt.Chart(marked).mark_circle(size=80).encode(x="x:Q", y="y:Q", tooltip=["word", "role"],
                                                                  color=alt.Color("role:N", scale=roles))
     labels = alt.Chart(marked).mark_text(align="left", dx=6, dy=-6, fontSize=12).encode(x="x:Q", y="y:Q",
                                                                                          text="word")
-    layers = [highlighted, labels]
+    layers = [dots.interactive(), highlighted, labels]
     if ends:
-        layers.insert(0, parallelogram(marked, ends))
-    return charts.vega_lite(alt.layer(*layers))
+        layers.insert(1, parallelogram(marked, ends))
+    return alt.layer(*layers).properties(height=560)
 
 
 def edges(marked: pd.DataFrame, ends: tuple) -> pd.DataFrame:
