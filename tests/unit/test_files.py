@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine import files
+from tests.unit.dying import PREAMBLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,24 +124,10 @@ def test_failed_commit_keeps_both_folders(tmp_path):
 
 
 # A writer that SIGKILLs itself at its kill_at-th rename or delete (0: never), in place of making that call.
-WRITER = """
-import os, shutil, signal, sys
-from pathlib import Path
+WRITER = PREAMBLE + """
 from engine import files
 
 tmp, final, kill_at = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-calls = 0
-
-def dying(real):
-    def call(*args, **kwargs):
-        global calls
-        calls += 1
-        if calls == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(*args, **kwargs)
-    return call
-
-os.replace, shutil.rmtree = dying(os.replace), dying(shutil.rmtree)
 files.replace_dir(tmp, final, commit=lambda: (final.parent / "committed").touch())
 """
 

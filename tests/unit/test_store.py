@@ -12,6 +12,7 @@ import torch
 from engine import files, registry, store
 from engine.store import CONFIG, MANIFEST, METRICS, WEIGHTS, CheckpointError
 from engine.train import build_model
+from tests.unit.dying import PREAMBLE
 
 pytestmark = pytest.mark.usefixtures("cache", "no_shipped")
 
@@ -383,26 +384,12 @@ def test_corrupt_manifest_does_not_hide_good_cache(no_shipped, tiny, state):
 
 # Saves (or ships) the checkpoint at argv[3] into the cache (or the shipped root), SIGKILLing itself at its
 # kill_at-th rename or delete instead of making that call.
-WRITER = """
-import os, shutil, signal, sys
-from pathlib import Path
+WRITER = PREAMBLE + """
 from engine import registry, store
 
 mode, kill_at, source = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
 ckpt = store.read(source, "cached")
 state = store.load_state(ckpt)
-calls = 0
-
-def dying(real):
-    def call(*args, **kwargs):
-        global calls
-        calls += 1
-        if calls == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(*args, **kwargs)
-    return call
-
-os.replace, shutil.rmtree = dying(os.replace), dying(shutil.rmtree)
 if mode == "save":
     store.save_cached(ckpt.name, registry.get(ckpt.name).config("tiny"), state, ckpt.metrics, [], 1.0)
 else:
