@@ -78,7 +78,7 @@ def overrides(name: str, preset: str, pairs: list[str] | None) -> dict:
 
 
 def cmd_train(args) -> int:
-    spec, config = api.resolve(args.name, args.preset, **overrides(args.name, args.preset, args.set))
+    config = api.config(args.name, args.preset, **overrides(args.name, args.preset, args.set))
     _train_one(args.name, args.preset, config, args.ship)
     return 0
 
@@ -100,7 +100,7 @@ def cmd_warmup(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    spec, config = api.resolve(args.name, args.preset, **overrides(args.name, args.preset, args.set))
+    config = api.config(args.name, args.preset, **overrides(args.name, args.preset, args.set))
     metrics, ckpt = api.evaluate(args.name, config)
     out = dict(metrics, checkpoint={"name": ckpt.name, "preset": args.preset, "config_hash": ckpt.config_hash,
                                     "source": ckpt.source, "path": str(ckpt.path)})
@@ -128,7 +128,7 @@ def cmd_jobs(args) -> int:
 
 
 def cmd_cancel(args) -> int:
-    _, config = api.resolve(args.name, args.preset)
+    config = api.config(args.name, args.preset)
     if not jobs.cancel(args.name, config):
         raise RuntimeError(f"no running job for {args.name} [{args.preset}]")
     print("cancel requested", file=sys.stderr)

@@ -45,11 +45,6 @@ def config_from_dict(name: str, values: dict):
     return registry.get(name).config_from_dict(values)
 
 
-def resolve(name: str, preset: str = "cpu", **overrides):
-    spec = registry.get(name)
-    return spec, spec.config(preset, **overrides)
-
-
 def locate(name: str, config) -> tuple[Checkpoint | None, list[str]]:
     """The checkpoint that would be loaded (cache first, then shipped) and any damaged ones skipped."""
     return store.find(name, config)
@@ -143,4 +138,4 @@ def all_jobs() -> list[JobStatus]:
 __all__ = ["PRESETS", "Checkpoint", "CheckpointError", "Claim", "JobStatus", "Loaded", "ModelSpec", "NotTrained",
            "Progress", "QueueFull", "Report", "all_claims", "all_jobs", "cache_dir", "cancel_job", "claims", "config",
            "config_from_dict", "config_hash", "configure_threads", "evaluate", "job_status", "list_models", "load",
-           "load_deps", "locate", "resolve", "spec", "start_job", "train_and_save"]
+           "load_deps", "locate", "spec", "start_job", "train_and_save"]
