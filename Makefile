@@ -17,7 +17,7 @@ $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.txt
 	# The first import of umap compiles its numba code (about 25 s): done here, not on a user's first click.
-	$(BIN)/python -c "import torch, streamlit, safetensors, mlxtend, playwright, gensim, umap, plotly; print('environment ready: torch', torch.__version__)"
+	$(BIN)/python -c "import torch, streamlit, safetensors, mlxtend, playwright, gensim, umap, plotly, segno; print('environment ready: torch', torch.__version__)"
 	touch $(STAMP)
 
 run: setup

@@ -1,6 +1,7 @@
 """The engine as the web pages and the CLI see it: models from the registry, their checkpoints, training jobs,
-held-out evaluation and the "paper vs. you" claims. Pages and the shared widgets import this module, never the
-registry, the store, the jobs or the training loop themselves (tests/unit/test_layout.py holds them to it).
+held-out evaluation, the "paper vs. you" claims and the classroom's rooms (`api.rooms`, engine/rooms.py). Pages and
+the shared widgets import this module, never the registry, the store, the jobs or the training loop themselves
+(tests/unit/test_layout.py holds them to it).
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,11 +9,12 @@ from pathlib import Path
 import torch
 
 from engine import claims as claims_layer
-from engine import jobs, registry, store
+from engine import jobs, registry, rooms, store
 from engine.claims import Claim, Report
 from engine.device import configure_threads, get_device
 from engine.jobs import JobStatus, QueueFull
 from engine.registry import PRESETS, ModelSpec, config_hash
+from engine.rooms import RoomError, TrainingLocked
 from engine.store import Checkpoint, CheckpointError
 from engine.train import Progress, build_model, train
 
@@ -45,15 +47,16 @@ def config_from_dict(name: str, values: dict):
     return registry.get(name).config_from_dict(values)
 
 
-def locate(name: str, config) -> tuple[Checkpoint | None, list[str]]:
-    """The checkpoint that would be loaded (cache first, then shipped) and any damaged ones skipped."""
-    return store.find(name, config)
+def locate(name: str, config, seat: str = "") -> tuple[Checkpoint | None, list[str]]:
+    """The checkpoint that would be loaded (the seat's own first, then the cache, then shipped) and any damaged
+    ones skipped."""
+    return store.find(name, config, seat)
 
 
-def load(name: str, config) -> Loaded:
+def load(name: str, config, seat: str = "") -> Loaded:
     """Rebuild the model from the checkpoint's own config.json and load its verified weights."""
     spec = registry.get(name)
-    ckpt, errors = store.find(name, config)
+    ckpt, errors = store.find(name, config, seat)
     if ckpt is None:
         if errors:
             raise CheckpointError("; ".join(errors))
@@ -75,8 +78,9 @@ def load_deps(spec: registry.ModelSpec, config) -> dict[str, torch.nn.Module]:
     return deps
 
 
-def train_and_save(name: str, config, on_progress=None, should_stop=None, on_phase=None) -> Checkpoint:
-    """Train (missing dependencies first), evaluate and store in the cache. Returns the new checkpoint."""
+def train_and_save(name: str, config, on_progress=None, should_stop=None, on_phase=None, seat: str = "") -> Checkpoint:
+    """Train (missing dependencies first), evaluate and store in the cache (or the seat's own checkpoints; missing
+    dependencies always go to the cache). Returns the new checkpoint."""
     spec = registry.get(name)
     for dep, preset in spec.requires(config).items():
         dep_config = registry.get(dep).config(preset)
@@ -88,7 +92,7 @@ def train_and_save(name: str, config, on_progress=None, should_stop=None, on_pha
         on_phase(f"training {name}")
     result = train(spec, config, load_deps(spec, config), on_progress, should_stop)
     return store.save_cached(name, config, result.model.state_dict(), result.metrics, result.history,
-                             result.seconds)
+                             result.seconds, seat)
 
 
 def evaluate(name: str, config) -> tuple[dict, Checkpoint]:
@@ -119,16 +123,25 @@ def cache_dir(kind: str) -> Path:
 
 def start_job(name: str, config, owner: str = "") -> JobStatus:
     """Queue training of (name, config) in a worker process, or join the job already queued or running for it.
-    Raises QueueFull when the queue, or this owner's share of it, is full."""
-    return jobs.start(name, config, owner)
+    A classroom student (owner = their room token) trains into a seat of their own, and only while their teacher
+    allows training. Raises QueueFull when the queue, or this owner's share of it, is full, and TrainingLocked."""
+    rooms.may_train(owner)
+    return jobs.start(name, config, owner, rooms.seat(owner))
 
 
-def job_status(name: str, config) -> JobStatus | None:
-    return jobs.status(name, config)
+def job_status(name: str, config, owner: str = "") -> JobStatus | None:
+    """The job `owner` would see: a classroom student's own, else the class's."""
+    return jobs.status(name, config, rooms.seat(owner))
 
 
-def cancel_job(name: str, config) -> bool:
-    return jobs.cancel(name, config)
+def cancel_job(name: str, config, owner: str = "") -> bool:
+    rooms.may_train(owner)
+    return jobs.cancel(name, config, rooms.seat(owner))
+
+
+def seat(owner: str) -> str:
+    """Where `owner`'s training is saved and looked for first: a classroom student's own seat, else ""."""
+    return rooms.seat(owner)
 
 
 def all_jobs() -> list[JobStatus]:
@@ -136,6 +149,6 @@ def all_jobs() -> list[JobStatus]:
 
 
 __all__ = ["PRESETS", "Checkpoint", "CheckpointError", "Claim", "JobStatus", "Loaded", "ModelSpec", "NotTrained",
-           "Progress", "QueueFull", "Report", "all_claims", "all_jobs", "cache_dir", "cancel_job", "claims", "config",
+           "Progress", "QueueFull", "Report", "RoomError", "TrainingLocked", "all_claims", "all_jobs", "cache_dir", "cancel_job", "claims", "config",
            "config_from_dict", "config_hash", "configure_threads", "evaluate", "job_status", "list_models", "load",
-           "load_deps", "locate", "spec", "start_job", "train_and_save"]
+           "load_deps", "locate", "rooms", "seat", "spec", "start_job", "train_and_save"]

@@ -1,6 +1,7 @@
 """Training jobs in worker processes, keyed by (model name, config hash), at most slots() of them at once.
 
-A job is a folder under PLAYGROUND_CACHE/jobs/<name>-<hash>/ holding request.json, status.json (written
+A job is a folder under PLAYGROUND_CACHE/jobs/<name>-<hash>/ (<seat>.<name>-<hash>/ for a classroom student's own
+training, saved to their seat) holding request.json, status.json (written
 atomically by whoever changes it), the worker's pid and log, and a `cancel` flag file. A new job waits in a
 first-in first-out queue ("queued", no pid) until a slot is free: dispatch() starts the oldest waiting jobs while
 fewer than slots() workers run, and is called by start(), by each worker as it ends, and by any reader that sees a
@@ -81,8 +82,9 @@ def slots() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-def job_key(name: str, config) -> str:
-    return f"{name}-{registry.config_hash(name, config)}"
+def job_key(name: str, config, seat: str = "") -> str:
+    key = f"{name}-{registry.config_hash(name, config)}"
+    return f"{seat}.{key}" if seat else key
 
 
 def _alive(pid: int) -> bool:
@@ -106,9 +108,9 @@ def _read_status(folder: Path) -> JobStatus:
         status = JobStatus(key=key, **raw)
     except FileNotFoundError:
         # Between mkdir and the first status write, or archived under our feet: report it as just queued.
-        status = JobStatus(key=key, name=key.rsplit("-", 1)[0], state="queued", updated=time.time())
+        status = JobStatus(key=key, name=key.rsplit("-", 1)[0].rsplit(".", 1)[-1], state="queued", updated=time.time())
     except (OSError, json.JSONDecodeError, TypeError) as e:
-        return JobStatus(key=key, name=key.rsplit("-", 1)[0], state="failed", error=f"unreadable status ({e})")
+        return JobStatus(key=key, name=key.rsplit("-", 1)[0].rsplit(".", 1)[-1], state="failed", error=f"unreadable status ({e})")
     if status.active:
         pid = _pid(folder)
         if pid is not None and not _alive(pid):
@@ -160,8 +162,8 @@ def _with_places(jobs: list[JobStatus]) -> list[JobStatus]:
     return jobs
 
 
-def status(name: str, config) -> JobStatus | None:
-    folder = jobs_root() / job_key(name, config)
+def status(name: str, config, seat: str = "") -> JobStatus | None:
+    folder = jobs_root() / job_key(name, config, seat)
     if not folder.exists():
         return None
     job = _read_status(folder)
@@ -192,10 +194,11 @@ def _locked():
         yield
 
 
-def start(name: str, config, owner: str = "") -> JobStatus:
+def start(name: str, config, owner: str = "", seat: str = "") -> JobStatus:
     """Queue training of (name, config), or join the job already queued or running for it; it starts as soon as
-    a slot is free. Raises QueueFull when the queue, or this owner's share of it, is full."""
-    key = job_key(name, config)
+    a slot is free, and saves into `seat` when one is given. Raises QueueFull when the queue, or this owner's share
+    of it, is full."""
+    key = job_key(name, config, seat)
     folder = jobs_root() / key
     with _locked():
         if folder.exists():
@@ -213,10 +216,11 @@ def start(name: str, config, owner: str = "") -> JobStatus:
                 raise QueueFull(f"you already have {mine} training jobs waiting; cancel one or wait for them to "
                                 f"start")
         folder.mkdir()
-        files.write_json_atomic(folder / "request.json", {"name": name, "config": registry.config_dict(config)})
+        files.write_json_atomic(folder / "request.json", {"name": name, "config": registry.config_dict(config),
+                                                          "seat": seat})
         files.write_json_atomic(folder / "status.json", initial_status(name, key, config, owner))
         _dispatch_locked()
-    return status(name, config)
+    return status(name, config, seat)
 
 
 def dispatch() -> None:
@@ -239,7 +243,7 @@ def initial_status(name: str, key: str, config, owner: str = "") -> dict:
     now = time.time()
     return {"name": name, "state": "queued", "phase": "waiting for a free training slot", "step": 0,
             "total": config.steps, "loss": None, "elapsed": 0.0, "eta": None, "history": [], "error": "",
-            "metrics": {}, "config_hash": key.rsplit("-", 1)[1], "updated": now, "owner": owner, "queued": now}
+            "metrics": {}, "config_hash": registry.config_hash(name, config), "updated": now, "owner": owner, "queued": now}
 
 
 def _archive(folder: Path) -> None:
@@ -249,10 +253,10 @@ def _archive(folder: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def cancel(name: str, config) -> bool:
+def cancel(name: str, config, seat: str = "") -> bool:
     """Take a waiting job out of the queue (it never starts), or ask a running one to stop: it ends at its next
     progress report and saves nothing."""
-    folder = jobs_root() / job_key(name, config)
+    folder = jobs_root() / job_key(name, config, seat)
     with _locked():
         if not folder.exists():
             return False

@@ -54,7 +54,7 @@ class Checkpoint:
     name: str
     config_hash: str
     path: Path
-    source: str                     # "cached" or "shipped"
+    source: str                     # "own" (a seat's), "cached" or "shipped"
     config: dict
     sha256: str
     train_seconds: float
@@ -84,7 +84,7 @@ def _read_json(path: Path) -> dict:
 
 
 def save(root: Path, name: str, config, state: dict[str, torch.Tensor], metrics: dict, history: list,
-         train_seconds: float) -> Checkpoint:
+         train_seconds: float, source: str = "cached") -> Checkpoint:
     """Write one checkpoint atomically under root/name/hash and return it."""
     chash = registry.config_hash(name, config)
     final = Path(root) / name / chash
@@ -104,7 +104,7 @@ def save(root: Path, name: str, config, state: dict[str, torch.Tensor], metrics:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return read(final, "cached")
+    return read(final, source)
 
 
 def _fsync_files(folder: Path) -> None:
@@ -192,10 +192,18 @@ def read_manifest(root: Path | None = None) -> dict:
     return manifest
 
 
-def candidates(name: str, config, errors: list[str]) -> list[tuple[Path, str, str | None]]:
-    """(path, source, expected sha) in load order: cache first, then shipped; a bad manifest goes to errors."""
+def checkpoints_root(seat: str = "") -> Path:
+    """Where trained checkpoints are saved: the cache's, or a seat's own (a classroom student's training, which
+    must not replace what the class uses)."""
+    return cache_root() / "seats" / seat / "checkpoints" if seat else cache_root() / "checkpoints"
+
+
+def candidates(name: str, config, errors: list[str], seat: str = "") -> list[tuple[Path, str, str | None]]:
+    """(path, source, expected sha) in load order: the seat's own, the cache, then shipped; a bad manifest goes to
+    errors."""
     chash = registry.config_hash(name, config)
-    found = [(path, "cached", None) for path in files.copies(cache_root() / "checkpoints" / name / chash)]
+    found = [(path, "own", None) for path in files.copies(checkpoints_root(seat) / name / chash)] if seat else []
+    found += [(path, "cached", None) for path in files.copies(checkpoints_root() / name / chash)]
     try:
         entries = read_manifest()["checkpoints"]
     except CheckpointError as e:
@@ -209,10 +217,11 @@ def candidates(name: str, config, errors: list[str]) -> list[tuple[Path, str, st
     return found
 
 
-def find(name: str, config) -> tuple[Checkpoint | None, list[str]]:
-    """First good checkpoint for (name, config) and the problems met on the way (damaged files)."""
+def find(name: str, config, seat: str = "") -> tuple[Checkpoint | None, list[str]]:
+    """First good checkpoint for (name, config) (a seat's own first) and the problems met on the way (damaged
+    files)."""
     errors = []
-    for path, source, expected in candidates(name, config, errors):
+    for path, source, expected in candidates(name, config, errors, seat):
         try:
             return read(path, source, expected), errors
         except CheckpointError as e:
@@ -220,8 +229,9 @@ def find(name: str, config) -> tuple[Checkpoint | None, list[str]]:
     return None, errors
 
 
-def save_cached(name: str, config, state, metrics, history, train_seconds) -> Checkpoint:
-    return save(cache_root() / "checkpoints", name, config, state, metrics, history, train_seconds)
+def save_cached(name: str, config, state, metrics, history, train_seconds, seat: str = "") -> Checkpoint:
+    return save(checkpoints_root(seat), name, config, state, metrics, history, train_seconds,
+                "own" if seat else "cached")
 
 
 def ship(ckpt: Checkpoint, preset: str) -> Checkpoint:

@@ -47,7 +47,7 @@ def _train(folder: Path) -> int:
     write(state="running", phase="starting")
     try:
         ckpt = api.train_and_save(spec.name, config, on_progress, lambda: (folder / "cancel").exists(),
-                                  on_phase=lambda phase: write(phase=phase, step=0))
+                                  on_phase=lambda phase: write(phase=phase, step=0), seat=request.get("seat", ""))
     except Cancelled:
         write(state="cancelled", phase="cancelled")
         return 1

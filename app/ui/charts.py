@@ -239,3 +239,13 @@ def spectrum_chart(values: np.ndarray) -> alt.Chart:
         y=alt.Y("count():Q", title="eigenvalues", scale=alt.Scale(type="symlog")),
         color=alt.Color("sign:N", scale=alt.Scale(domain=["negative", "zero or positive"],
                                                   range=["#e8590c", "#1f5fa8"]))).properties(height=220)
+
+
+def poll_chart(counts: pd.DataFrame, measured: str | None) -> alt.Chart:
+    """A poll's answers per option, the option the page's measurement supports (once revealed) in green."""
+    frame = counts.assign(measured=[o == measured for o in counts["option"]])
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("option:N", sort=list(counts["option"]), title=None),
+        x=alt.X("answers:Q", axis=alt.Axis(tickMinStep=1), title="answers"),
+        color=alt.Color("measured:N", scale=alt.Scale(domain=[False, True], range=["#8a94a6", "#2f9e44"]),
+                        legend=None)).properties(height=36 * len(frame) + 20)

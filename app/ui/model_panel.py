@@ -1,13 +1,12 @@
 """The model panel every page shows: which checkpoint is loaded, its metrics, and Train / Retrain with live progress."""
-import secrets
-
 import pandas as pd
 import streamlit as st
 
-from app.ui import resources
+from app.ui import classroom, resources
 from engine import api
 
-SOURCE_LABELS = {"shipped": "shipped with the app", "cached": "trained on this machine"}
+SOURCE_LABELS = {"shipped": "shipped with the app", "cached": "trained on this machine",
+                 "own": "trained by you in this class (the class keeps using its own)"}
 
 
 def _source_label(ckpt) -> str:
@@ -36,19 +35,15 @@ def _place(job: api.JobStatus) -> str:
     return text + "."
 
 
-def _owner() -> str:
-    """This browser session's anonymous id: the queue holds only a few waiting jobs per session."""
-    return st.session_state.setdefault("model_panel:owner", secrets.token_hex(8))
-
-
 def _live_progress(name: str, config, key: str) -> None:
-    job = api.job_status(name, config)
+    owner = classroom.owner()
+    job = api.job_status(name, config, owner)
     if job is None or not job.active:
         st.rerun(scope="app")       # finished: reload the page so it picks up the new checkpoint
     if job.waiting:
         st.progress(0.0, text=_place(job))
-        if st.button("Leave the queue", key=f"{key}:cancel", icon=":material/stop:"):
-            api.cancel_job(name, config)
+        if classroom.training_allowed() and st.button("Leave the queue", key=f"{key}:cancel", icon=":material/stop:"):
+            _cancel(name, config, owner)
         return
     text = f"{job.phase or 'starting'} · step {job.step}/{job.total}"
     if job.loss is not None:
@@ -57,8 +52,15 @@ def _live_progress(name: str, config, key: str) -> None:
         text += f" · about {job.eta:.0f} s left"
     st.progress(min(job.fraction, 1.0), text=text)
     _loss_chart(job.history)
-    if st.button("Cancel training", key=f"{key}:cancel", icon=":material/stop:"):
-        api.cancel_job(name, config)
+    if classroom.training_allowed() and st.button("Cancel training", key=f"{key}:cancel", icon=":material/stop:"):
+        _cancel(name, config, owner)
+
+
+def _cancel(name: str, config, owner: str) -> None:
+    try:
+        api.cancel_job(name, config, owner)
+    except api.TrainingLocked as e:
+        st.warning(f"Not cancelled: {e}.", icon=":material/lock:")
 
 
 def model_panel(name: str, config, page: str) -> api.Loaded | None:
@@ -66,7 +68,9 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
     spec = api.spec(name)
     chash = api.config_hash(name, config)
     key = f"{page}:model:{name}:{chash}"
-    ckpt, errors = api.locate(name, config)
+    owner = classroom.owner()
+    seat = api.seat(owner)
+    ckpt, errors = api.locate(name, config, seat)
     with st.container(border=True, key=f"{page}_model_{name}"):      # class st-key-<page>_model_<name>
         st.markdown(f"**{spec.title}** · `{name}` · config `{chash}`")
         for error in errors:
@@ -78,7 +82,7 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
         else:
             st.info("No checkpoint for this setting yet: train it here (progress shows live; other pages keep "
                     "working meanwhile).", icon=":material/model_training:")
-        job = api.job_status(name, config)
+        job = api.job_status(name, config, owner)
         if job is not None and job.active:
             st.fragment(_live_progress, run_every=1.0)(name, config, key)
         else:
@@ -86,17 +90,19 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
                 st.error(f"The last training run failed: {job.error}")
             elif job is not None and job.state == "cancelled":
                 st.warning("The last training run was cancelled; nothing was saved.")
-            if st.button("Retrain" if ckpt else "Train", key=f"{key}:train", icon=":material/play_arrow:"):
+            if not classroom.training_allowed():
+                st.caption(":material/lock: Training is off in this class: the teacher can turn it on.")
+            elif st.button("Retrain" if ckpt else "Train", key=f"{key}:train", icon=":material/play_arrow:"):
                 try:
-                    api.start_job(name, config, _owner())
-                except api.QueueFull as e:
+                    api.start_job(name, config, owner)
+                except (api.QueueFull, api.TrainingLocked) as e:
                     st.warning(f"Not started: {e}.", icon=":material/hourglass_top:")
                 else:
                     st.rerun()
     if ckpt is None:
         return None
     try:
-        return resources.load(name, config, ckpt.sha256)
+        return resources.load(name, config, ckpt.sha256, seat)
     except (api.CheckpointError, api.NotTrained) as e:
         st.error(f"Could not load the checkpoint: {e}")
         return None

@@ -6,14 +6,16 @@
     loaded = kit.model("draw", config, mnist=True, missing="No DRAW checkpoint: train it under 'Model'.")
     ...
     kit.publish()                       # session state -> URL, so a copied link reproduces the view
+    kit.share(summary, figure)          # a classroom student's "Send to class"
     kit.paper_vs_you(report)            # the page's claims, as Home lists them
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
-from app.ui import tables, url_state
+from app.ui import classroom, tables, url_state
 from app.ui.digit_input import mnist_available
 from app.ui.model_panel import model_panel
 from engine import api
@@ -31,10 +33,17 @@ class PageKit:
         return f"{self.url_path}:{name}"
 
     def bind(self) -> None:
-        url_state.bind(self.url_path, self.defaults, self.allowed)
+        url_state.bind(self.url_path, self.defaults, self.allowed, reset=classroom.take_reset(self.url_path))
 
     def publish(self) -> None:
         url_state.publish(self.url_path, self.defaults)
+        classroom.moved(self.url_path)          # a teacher with live follow on brings the class along
+
+    def share(self, summary: Callable[[], str], figure: Callable[[], bytes | None]) -> None:
+        """A classroom student's "Send to class": this view, a thumbnail of the page's main figure (PNG bytes) and
+        a one-line result; both functions run only when the button is pressed. Call it at the page's top level
+        (not in a fragment)."""
+        classroom.share(self.url_path, summary, figure)
 
     def models(self, *wanted: tuple[str, Any], title: str = "", collapsed: bool = True, mnist: bool = False,
                missing: str = "") -> list[api.Loaded | None] | None:

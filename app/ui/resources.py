@@ -35,12 +35,14 @@ def preset() -> str:
 
 
 @st.cache_resource(max_entries=24, show_spinner="Loading model…")
-def _load(name: str, config_hash: str, sha256: str, _config) -> api.Loaded:
+def _load(name: str, config_hash: str, sha256: str, seat: str, _config) -> api.Loaded:
     # The config hash stands for the config; sha256 makes a retrained checkpoint a new entry.
-    loaded = api.load(name, _config)
+    loaded = api.load(name, _config, seat)
     freeze_long_lived()             # the model (and any library its page imported first) stays for the process
     return loaded
 
 
-def load(name: str, config, sha256: str) -> api.Loaded:
-    return _load(name, api.config_hash(name, config), sha256, config)
+def load(name: str, config, sha256: str, seat: str = "") -> api.Loaded:
+    """The model of (name, config) whose weights have this sha256 (a classroom student's own seat looked at
+    first), one copy per process."""
+    return _load(name, api.config_hash(name, config), sha256, seat, config)
