@@ -22,9 +22,10 @@ import os
 import re
 import secrets
 import sqlite3
+import threading
 import time
 import zipfile
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from engine import store
@@ -160,37 +161,39 @@ def db_path():
     return store.cache_root() / "rooms.sqlite3"
 
 
-_ready: set[str] = set()         # databases this process has set up (WAL mode and tables persist in the file)
+# One open connection per database and process, used by one thread at a time: the web server's sessions are threads,
+# and every follower looks at its room about once a second, so opening the file each time would cost more than the
+# query. Other processes (another server, the tests' writers) share the file through SQLite's own locking.
+_connections: dict[tuple[str, int], sqlite3.Connection] = {}
+_lock = threading.RLock()
 
 
-def _connect() -> sqlite3.Connection:
+def _connection() -> sqlite3.Connection:
     path = db_path()
-    if str(path) not in _ready:
+    key = (str(path), os.getpid())          # a forked process opens its own
+    con = _connections.get(key)
+    if con is None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(path, timeout=10.0, isolation_level=None)) as con:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(SCHEMA)
-        _ready.add(str(path))
-    con = sqlite3.connect(path, timeout=10.0, isolation_level=None)      # autocommit; writes say BEGIN themselves
-    con.execute("PRAGMA foreign_keys=ON")
-    con.execute("PRAGMA synchronous=NORMAL")       # WAL: durable at checkpoints, never corrupt
+        con = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)   # autocommit
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA foreign_keys=ON")
+        con.execute("PRAGMA synchronous=NORMAL")       # WAL: durable at checkpoints, never corrupt
+        con.executescript(SCHEMA)
+        _connections[key] = con
     return con
 
 
 @contextmanager
 def _reading():
-    con = _connect()
-    try:
-        yield con
-    finally:
-        con.close()
+    with _lock:
+        yield _connection()
 
 
 @contextmanager
 def _writing():
     """One write transaction: the database's single writer until it commits (others wait up to 10 s)."""
-    con = _connect()
-    try:
+    with _lock:
+        con = _connection()
         con.execute("BEGIN IMMEDIATE")
         try:
             yield con
@@ -198,8 +201,6 @@ def _writing():
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
-    finally:
-        con.close()
 
 
 def _digest(secret: str) -> str:
@@ -217,12 +218,15 @@ def _room_from(row) -> Room:
     return Room(code, created, expires, bool(closed), version, **{k: state[k] for k in STATE_FIELDS if k in state})
 
 
-def _get_room(con, code: str) -> Room:
+def _get_room(con, code: str, ended_ok: bool = False) -> Room:
+    """The room; RoomError when there is none, or (unless ended_ok) when it is closed or expired."""
     row = con.execute("SELECT code, created, expires, closed, version, state FROM rooms WHERE code = ?",
                       (normal_code(code),)).fetchone()
     if row is None:
         raise RoomError(f"there is no room {normal_code(code) or '(empty code)'}; check the code")
     room = _room_from(row)
+    if ended_ok:
+        return room
     if room.closed:
         raise RoomError(f"room {room.code} is closed")
     if not room.open:
@@ -230,12 +234,16 @@ def _get_room(con, code: str) -> Room:
     return room
 
 
-def _check_teacher(con, code: str, secret: str) -> Room:
-    room = _get_room(con, code)
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(str(a).encode(), str(b).encode())
+
+
+def _check_teacher(con, code: str, secret: str, ended_ok: bool = False) -> Room:
+    room = _get_room(con, code, ended_ok)
     (teacher_hash,) = con.execute("SELECT teacher_hash FROM rooms WHERE code = ?", (room.code,)).fetchone()
     pin = os.environ.get(PIN_ENV, "")
     secret = str(secret or "")
-    if secret and (hmac.compare_digest(_digest(secret), teacher_hash) or (pin and hmac.compare_digest(secret, pin))):
+    if secret and (_same(_digest(secret), teacher_hash) or (pin and _same(secret, pin))):
         return room
     raise NotTeacher(f"only the teacher of room {room.code} can do that")
 
@@ -246,6 +254,14 @@ def _set_state(con, room: Room, **changes) -> Room:
     state["pages"] = list(state["pages"])
     con.execute("UPDATE rooms SET state = ?, version = version + 1 WHERE code = ?", (json.dumps(state), room.code))
     return _get_room(con, room.code)
+
+
+def _page(page: str) -> str:
+    """A page's url path as stored ("" is Home): short, lowercase letters, digits and dashes."""
+    page = str(page)
+    if not re.fullmatch(r"[a-z0-9-]{0,40}", page):
+        raise RoomError("not a page of this playground")
+    return page
 
 
 def _query(query: dict) -> dict:
@@ -263,7 +279,7 @@ def _query(query: dict) -> dict:
 def open_room(hours: float = DEFAULT_HOURS, pin: str = "") -> tuple[Room, str]:
     """A new room and its teacher's secret. When the server has a teacher PIN, opening a room needs it."""
     server_pin = os.environ.get(PIN_ENV, "")
-    if server_pin and not hmac.compare_digest(str(pin), server_pin):
+    if server_pin and not _same(pin, server_pin):
         raise NotTeacher("this server asks for the teacher PIN to open a room")
     hours = min(max(float(hours), HOURS[0]), HOURS[1])
     secret = secrets.token_urlsafe(18)
@@ -308,7 +324,7 @@ def bring(code: str, secret: str, page: str, query: dict) -> Room:
     query = _query(query)
     with _writing() as con:
         room = _check_teacher(con, code, secret)
-        return _set_state(con, room, page=str(page), query=query, seq=room.seq + 1)
+        return _set_state(con, room, page=_page(page), query=query, seq=room.seq + 1)
 
 
 def settle(code: str, secret: str, **changes) -> Room:
@@ -317,7 +333,7 @@ def settle(code: str, secret: str, **changes) -> Room:
     if unknown:
         raise ValueError(f"not a pacing setting: {sorted(unknown)}")
     if "pages" in changes:
-        changes["pages"] = tuple(str(p) for p in changes["pages"])
+        changes["pages"] = tuple(_page(p) for p in changes["pages"])
     for name in ("live", "paused", "training"):
         if name in changes:
             changes[name] = bool(changes[name])
@@ -369,9 +385,10 @@ def student(token: str) -> tuple[Student, Room]:
 
 def seen(token: str, page: str, following: bool) -> None:
     """The student's page and follow mode, and that they are still connected."""
+    page = _page(page)
     with _writing() as con:
         con.execute("UPDATE students SET seen = ?, page = ?, following = ? WHERE token = ?",
-                    (time.time(), str(page), int(bool(following)), str(token)))
+                    (time.time(), page, int(bool(following)), str(token)))
 
 
 def may_train(owner: str) -> None:
@@ -397,15 +414,15 @@ def seat(owner: str) -> str:
     if not str(owner).startswith(STUDENT_MARK):
         return ""
     with _reading() as con:
-        row = con.execute("SELECT code, label FROM students WHERE token = ?", (str(owner),)).fetchone()
-    return "" if row is None else (row[0] + re.sub(r"[^A-Za-z]", "", row[1])).lower()
+        row = con.execute("SELECT code FROM students WHERE token = ?", (str(owner),)).fetchone()
+    return "" if row is None else row[0].lower() + _digest(owner)[:16]      # unique to the student, not secret
 
 
 # ------------------------------------------------------------------------------------------------ snapshots
 
 def send_snapshot(token: str, page: str, query: dict, png: bytes | None, summary: str) -> int:
     """A student's view sent to the class: refused with a clear message past the size, rate or room limits."""
-    query = _query(query)
+    query, page = _query(query), _page(page)
     if png is not None and (not isinstance(png, bytes) or not png.startswith(b"\x89PNG\r\n\x1a\n")):
         raise RoomError("the thumbnail is not a PNG image")
     if png is not None and len(png) > MAX_PNG_BYTES:
@@ -425,15 +442,14 @@ def send_snapshot(token: str, page: str, query: dict, png: bytes | None, summary
             raise RoomError(f"room {room.code} holds its {MAX_SNAPSHOTS} snapshots; no more can be sent")
         con.execute("UPDATE students SET last_snapshot = ? WHERE token = ?", (now, str(token)))
         cursor = con.execute("INSERT INTO snapshots (code, label, created, page, query, summary, png) VALUES "
-                             "(?, ?, ?, ?, ?, ?, ?)", (room.code, label, now, str(page), json.dumps(query), summary,
-                                                       png))
+                             "(?, ?, ?, ?, ?, ?, ?)", (room.code, label, now, page, json.dumps(query), summary, png))
         return cursor.lastrowid
 
 
 def snapshots(code: str, secret: str) -> list[Snapshot]:
     """The room's gallery, newest first (without the images: snapshot_png reads one)."""
     with _reading() as con:
-        room = _check_teacher(con, code, secret)
+        room = _check_teacher(con, code, secret, ended_ok=True)
         rows = con.execute("SELECT id, label, created, page, query, summary, shown FROM snapshots WHERE code = ? "
                            "ORDER BY id DESC", (room.code,)).fetchall()
     return [Snapshot(i, label, created, page, json.loads(query), summary, bool(shown))
@@ -442,7 +458,7 @@ def snapshots(code: str, secret: str) -> list[Snapshot]:
 
 def snapshot_png(code: str, secret: str, snapshot_id: int) -> bytes | None:
     with _reading() as con:
-        room = _check_teacher(con, code, secret)
+        room = _check_teacher(con, code, secret, ended_ok=True)
         row = con.execute("SELECT png FROM snapshots WHERE code = ? AND id = ?", (room.code, int(snapshot_id))
                           ).fetchone()
     return None if row is None else row[0]
@@ -472,13 +488,14 @@ def ask(code: str, secret: str, page: str, question: str, options: list[str], an
         raise RoomError("a poll needs a question")
     if not 2 <= len(options) <= MAX_OPTIONS or len(set(options)) != len(options):
         raise RoomError(f"a poll needs 2 to {MAX_OPTIONS} different options")
+    page = _page(page)
     if answer is not None and not 0 <= int(answer) < len(options):
         raise RoomError("the measured answer must be one of the options")
     with _writing() as con:
         room = _check_teacher(con, code, secret)
         con.execute("UPDATE polls SET open = 0 WHERE code = ?", (room.code,))
         cursor = con.execute("INSERT INTO polls (code, page, question, options, answer, answer_note, created) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (room.code, str(page), question, json.dumps(options),
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (room.code, page, question, json.dumps(options),
                                                               answer, str(answer_note)[:MAX_TEXT * 2], time.time()))
         _set_state(con, room, poll=cursor.lastrowid)
         return _get_poll(con, room.code, cursor.lastrowid)
@@ -504,7 +521,7 @@ def poll(code: str, poll_id: int) -> Poll:
 
 def polls(code: str, secret: str) -> list[Poll]:
     with _reading() as con:
-        room = _check_teacher(con, code, secret)
+        room = _check_teacher(con, code, secret, ended_ok=True)
         ids = [i for (i,) in con.execute("SELECT id FROM polls WHERE code = ? ORDER BY id", (room.code,))]
         return [_get_poll(con, room.code, i) for i in ids]
 
@@ -542,10 +559,16 @@ def reveal(code: str, secret: str, poll_id: int) -> Poll:
 
 # ------------------------------------------------------------------------------------------------ export
 
+def _cell(text: str) -> str:
+    """Typed text for a CSV cell that a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def export(code: str, secret: str) -> bytes:
-    """The class's gallery and polls as a zip: gallery.csv, polls.csv and one PNG per snapshot."""
+    """The class's gallery and polls as a zip: gallery.csv, polls.csv and one PNG per snapshot; still there after
+    the room has closed or expired, until it is purged."""
     with _reading() as con:
-        room = _check_teacher(con, code, secret)
+        room = _check_teacher(con, code, secret, ended_ok=True)
         rows = con.execute("SELECT id, label, created, page, query, summary, shown, png FROM snapshots "
                            "WHERE code = ? ORDER BY id", (room.code,)).fetchall()
     buffer = io.BytesIO()
@@ -557,7 +580,7 @@ def export(code: str, secret: str) -> bytes:
             image = f"snapshots/{i:04d}-{page or 'home'}.png" if png else ""
             view = "&".join(f"{k}={v}" for k, v in json.loads(query).items())
             writer.writerow([i, label, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(created)), f"/{page}", view,
-                             summary, "yes" if shown else "no", image])
+                             _cell(summary), "yes" if shown else "no", image])
             if png:
                 archive.writestr(image, png)
         archive.writestr("gallery.csv", gallery.getvalue())
@@ -566,7 +589,7 @@ def export(code: str, secret: str) -> bytes:
         writer.writerow(["poll", "page", "question", "option", "votes", "measured_answer", "note"])
         for p in polls(code, secret):
             for j, (option, n) in enumerate(zip(p.options, p.counts)):
-                writer.writerow([p.id, f"/{p.page}", p.question, option, n,
-                                 "yes" if p.answer == j else "", p.answer_note if p.answer == j else ""])
+                writer.writerow([p.id, f"/{p.page}", _cell(p.question), _cell(option), n,
+                                 "yes" if p.answer == j else "", _cell(p.answer_note) if p.answer == j else ""])
         archive.writestr("polls.csv", table.getvalue())
     return buffer.getvalue()

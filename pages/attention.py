@@ -256,6 +256,39 @@ def decoder_view(model, sha: str, tokens: tuple, results: dict, pair: grammar.Pa
                    "grammar's gold links.")
 
 
+def share_step(model, sha: str, tokens: tuple, results: dict, pair: grammar.Pair | None) -> None:
+    """The class gets the decoder step shown in the fragment above: the word, where it looks, and the alignment."""
+    def shown() -> tuple[str, seq2seq.Translation, list[str], int]:
+        s = st.session_state
+        name = s[key("model")]
+        result = results[name]
+        if name == "rnnsearch" and pair is not None and s.get(key("forced")):
+            result = reference_reading(model, sha, pair.src, pair.tgt)
+        out = (result.words + ["</s>"])[:len(result.words) + result.ended]
+        return name, result, out, min(s[key("word")], len(out)) - 1
+
+    def summary() -> str:
+        name, result, out, i = shown()
+        sentence = " ".join(tokens)
+        sentence = sentence if len(sentence) <= 80 else sentence[:79] + "…"
+        head = f"{sentence} | {NETWORKS[name].split()[0]}, word {i + 1} '{out[i]}'"
+        if result.alignment is None:
+            return head + ": no alignment, one fixed vector"
+        top = int(result.alignment[i].argmax())
+        return head + f" attends most to '{tokens[top]}' (alpha = {result.alignment[i, top]:.2f})"
+
+    def figure() -> bytes | None:
+        _, result, _, i = shown()
+        if result.alignment is None:
+            return None
+        rows = (result.words + ["</s>"])[:len(result.alignment)]
+        gold = [(j, k, 1, 1, "#e4572e") for j, k in gold_links(pair, result.words) or []]
+        return charts.png(charts.heatmap_figure(result.alignment, rows, list(tokens),
+                                                gold + [(0, i, len(tokens), 1, "#2f7ed8")], "Greys", vmax=1))
+
+    KIT.share(summary, figure)
+
+
 def figure_2(metrics: dict, config) -> None:
     st.subheader("BLEU by sentence length (the paper's Figure 2)")
     left, right = st.columns([3, 2])
@@ -322,6 +355,7 @@ def main() -> None:
         results = translations(loaded.model, sha, tokens, beam, pair.tgt if pair else None)
         st.subheader("Step through the decoder")
         st.fragment(decoder_view)(loaded.model, sha, tokens, results, pair)
+        share_step(loaded.model, sha, tokens, results, pair)
     KIT.publish()
     figure_2(loaded.checkpoint.metrics, config)
     paper_vs_you(api.claims("attention", resources.preset()))

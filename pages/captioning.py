@@ -141,6 +141,7 @@ def image_view(config):
     if rgb is not None:
         caption, seen = described_image(loaded.model, loaded.checkpoint.sha256, rgb, digest(rgb), config, beam)
         st.fragment(image_caption)(caption, seen, scene, config)
+        share_image(caption, seen, scene, config)
     return loaded
 
 
@@ -168,6 +169,39 @@ def image_caption(caption: captioner.Caption, seen: np.ndarray, scene: scenes.Sc
         left.image(images.with_boxes(seen, boxes), width=256,
                    caption=f"what the model sees ({config.size} x {config.size} px)"
                            + (", with each object's box" if boxes else ""))
+
+
+def picked_word(name: str, labels: list[str]) -> int | None:
+    """The word picked in the pills under session key `name`, if it is one of these labels."""
+    picked = st.session_state.get(key(name))
+    return picked if picked is not None and picked < len(labels) else None
+
+
+def share_image(caption: captioner.Caption, seen: np.ndarray, scene: scenes.Scene | None, config) -> None:
+    """The class gets the caption, how many object words look inside their object, and the enlarged word's picture
+    beside the scene."""
+    labels = word_labels(caption.words, caption.ended)
+
+    def summary() -> str:
+        marks = (captioner.object_hits(caption.words, caption.attention, scene.things, config.grid, config.size)
+                 if scene is not None else {})
+        text = f"“{' '.join(caption.words)}”"
+        if marks:
+            text += f": {sum(marks.values())} of {len(marks)} object words look inside their object's box"
+        i = picked_word("word", labels)
+        if i is not None:
+            text += f"; enlarged: “{labels[i]}”" + {True: " ✓", False: " ✗"}.get(marks.get(i), "")
+        return text
+
+    def figure() -> bytes:
+        boxes = [t.box for t in scene.things] if scene is not None else []
+        i = picked_word("word", labels)
+        shown = [images.with_boxes(seen, boxes)]
+        if i is not None:
+            shown.append(images.attention_overlay(seen, caption.attention[i], 256))
+        return images.png(images.tile(shown, cols=len(shown)))
+
+    KIT.share(summary, figure)
 
 
 # ---------------------------------------------------------------- video
@@ -225,6 +259,7 @@ def video_view(config):
     if frames is not None:
         caption, seen = described_clip(loaded.model, loaded.checkpoint.sha256, frames, digest(frames), config, beam)
         st.fragment(clip_caption)(caption, seen, video)
+        share_clip(caption, seen, video)
     return loaded
 
 
@@ -254,6 +289,31 @@ def clip_caption(caption: captioner.Caption, seen: np.ndarray, video: scenes.Vid
         st.image(images.frame_strip(seen, caption.attention[picked]),
                  caption=f"“{labels[picked]}”: the frames it attends to, framed in amber as strongly as their weight",
                  width="stretch")
+
+
+def share_clip(caption: captioner.Caption, seen: np.ndarray, video: scenes.Video | None) -> None:
+    """The class gets the caption, how many event words look at their event, and the words x frames heat map."""
+    labels = word_labels(caption.words, caption.ended)
+
+    def summary() -> str:
+        text = f"“{' '.join(caption.words)}”"
+        if video is not None:
+            hits = captioner.event_hits(caption.words, caption.attention, video)
+            text += f": {sum(hits.values())} of {len(hits)} event words look most at a frame of their event"
+        i = picked_word("vword", labels)
+        if i is None:
+            return text
+        top = int(caption.attention[i].argmax())
+        return text + f"; “{labels[i]}” looks most at frame {top} ({caption.attention[i, top]:.2f})"
+
+    def figure() -> bytes:
+        spans = scenes.event_words(caption.words, video) if video is not None else []
+        boxes = [(video.events[e].start, pos, video.events[e].end - video.events[e].start, 1, "#1f5fa8")
+                 for pos, e in spans]
+        return charts.png(charts.heatmap_figure(caption.attention, labels, [str(t) for t in range(len(seen))], boxes,
+                                                "Oranges"))
+
+    KIT.share(summary, figure)
 
 
 # ---------------------------------------------------------------- the good and the bad, paper vs. you

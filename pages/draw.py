@@ -57,6 +57,15 @@ def replay(frames: list, label: str, gif_name: str) -> None:
                                     KIT.publish)
 
 
+def share_replay(frames: list, what: str, result: str) -> None:
+    """The class gets the frame at the step shown (PNG bytes or an RGB array) and the replay's numbers."""
+    def frame() -> bytes:
+        picture = frames[st.session_state[key("step")] - 1]
+        return picture if isinstance(picture, bytes) else images.png(picture)
+
+    KIT.share(lambda: f"{what} at step {st.session_state[key('step')]} of {len(frames)}: {result}", frame)
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def generation_frames(sha: str, attention: bool, seed: int, _trace: dict, _config) -> list[bytes]:
     """The samples at every step with their write windows, as PNGs made once and shared by every session that
@@ -73,6 +82,9 @@ def generate_view(pair, sha: str, config, attention: bool) -> None:
     st.caption(f"Eight samples from the prior, each drawn in T = {config.glimpses} steps. The red box is the write "
                f"window: where this step's {config.write_n} x {config.write_n} patch lands; its size is the stride.")
     replay(frames, "samples", "draw-samples.gif")
+    distance = trace["nearest_distance"]
+    share_replay(frames, f"generate, attention {'on' if attention else 'off'}, seed {seed}",
+                 f"samples {distance.min():.1f}-{distance.max():.1f} from their nearest training digits")
     st.markdown("**Each final sample above its nearest training digit** (Euclidean distance in pixels): new "
                 "digits, not copies.")
     train = training_digits()
@@ -103,6 +115,10 @@ def reconstruct_view(pair, sha: str, config, attention: bool) -> None:
                    f"Right: the canvas and the write window (red). Negative bound for this digit: "
                    f"{trace['nll']:.1f} nats.")
         replay(frames, "reconstruction", "draw-reconstruction.gif")
+    s = st.session_state
+    digit_name = "a drawn digit" if s[key("src")] == "draw" else f"test {s[key('cls')]} #{s[key('idx')]}"
+    share_replay(frames, f"reconstruct {digit_name}, attention {'on' if attention else 'off'}",
+                 f"NLL {trace['nll']:.1f} nats")
     show_windows(trace, 0)
 
 

@@ -204,6 +204,29 @@ def scatter(frame: pd.DataFrame, colour: str, ends: tuple | None) -> alt.LayerCh
     return alt.layer(*layers).properties(height=560)
 
 
+def scatter_figure(frame: pd.DataFrame, colour: str, ends: tuple | None = None):
+    """The projection drawn on the server (Matplotlib), for a classroom snapshot: the points coloured by `colour`
+    in the page's categorical colours, the marked words labelled, the analogy's parallelogram."""
+    axes = [axis for axis in "xyz" if axis in frame]
+    fig = charts.figure((5, 5), 100)
+    ax = fig.add_subplot(projection="3d" if len(axes) == 3 else None)
+    codes = np.unique(frame[colour].astype(str), return_inverse=True)[1] if colour != "nothing" else None
+    ax.scatter(*(frame[a] for a in axes), s=5, alpha=0.5,
+               color="#6b7a8f" if codes is None else [f"C{k % 10}" for k in codes])
+    marked = frame[frame["role"] != ""] if "role" in frame else None
+    if ends:
+        for _, edge in edges(marked, ends).groupby("edge"):
+            ax.plot(*(edge[a] for a in axes), color=ROLES["analogy"],
+                    linestyle="-" if edge.kind.iloc[0] == "offset" else "--")
+    if marked is not None and len(marked):
+        ax.scatter(*(marked[a] for a in axes), s=30, color=[ROLES[r] for r in marked.role])
+        for _, row in marked.iterrows():
+            ax.text(*(row[a] for a in axes), f" {row.word}", fontsize=8)
+    ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
 def edges(marked: pd.DataFrame, ends: tuple) -> pd.DataFrame:
     """The analogy's four points joined, two rows per edge: a - b and c - answer are the "offset" edges, a - c and
     b - answer the "side" ones."""
@@ -251,18 +274,20 @@ def scatter_3d(frame: pd.DataFrame, colour: str, ends: tuple | None) -> go.Figur
     return figure
 
 
-def neighbours_view(space: word_space.Space, marks: dict[str, str]) -> None:
+def neighbours_view(space: word_space.Space, marks: dict[str, str]) -> list[tuple[str, float]]:
+    """The search box and the query's nearest words; returns them (with their cosines)."""
     query = st.text_input("Search a word", key=key("query"), max_chars=60).strip()
     if not query:
-        return
+        return []
     if query not in space.index:
         unknown_note([query])
-        return
+        return []
     found = word_space.neighbours(space, query, NEIGHBOURS)
     marks[query] = "query"
     for w, _ in found:
         marks.setdefault(w, "neighbour")
     st.markdown(tables.markdown_table([{"neighbour of " + query: w, "cosine": f"{c:.3f}"} for w, c in found]))
+    return found
 
 
 def analogy_view(space: word_space.Space, marks: dict[str, str]) -> tuple | None:
@@ -445,7 +470,26 @@ def digits_part() -> None:
         width="stretch")
     st.caption(f"{PROJECTIONS[method]} of the layer '{layer}' ({by_layer[layer].shape[1]} numbers per digit), "
                f"coloured by the true class; its 5-NN accuracy is {accuracy[layer]:.1%}.")
+    KIT.share(lambda: f"digits, layer '{layer}' ({by_layer[layer].shape[1]} numbers), {PROJECTIONS[method]}: "
+                      f"5-NN accuracy {accuracy[layer]:.1%}", lambda: charts.png(scatter_figure(frame, "digit")))
     KIT.paper_vs_you(api.claims("embeddings", preset), ("mnist_classifier", "dae"))
+
+
+def share_words(frame: pd.DataFrame, found: list[tuple[str, float]], ends: tuple | None) -> None:
+    """The class gets the projection as shown, the query's nearest words and the analogy's answer."""
+    s = st.session_state
+    source = s[key("source")]
+
+    def summary() -> str:
+        parts = [{"glove": "GloVe", "minilm": "MiniLM", "upload": "uploaded vectors"}.get(source)
+                 or f"{SHORT_METHODS[s[key('method')]]} on {s[key('corpus')]}"]
+        if found:
+            parts.append(f"{s[key('query')].strip()} ~ " + ", ".join(f"{w} {c:.3f}" for w, c in found[:4]))
+        if ends:
+            parts.append("{} : {} = {} : {}".format(*ends))
+        return "; ".join(parts) + f" ({PROJECTIONS[s[key('proj')]]}, {len(frame):,} points)"
+
+    KIT.share(summary, lambda: charts.png(scatter_figure(frame, s.get(key("colour"), "nothing"), ends)))
 
 
 def words_part() -> None:
@@ -458,10 +502,11 @@ def words_part() -> None:
     marks: dict[str, str] = {}
     left, right = st.columns(2)
     with left:
-        neighbours_view(space, marks)
+        found = neighbours_view(space, marks)
     with right:
         ends = analogy_view(space, marks)
     frame = projection_view(loaded, space, marks, ends)
+    share_words(frame, found, ends)
     exports(frame, space, loaded)
     direction_view(space)
     benchmark_view()

@@ -116,6 +116,7 @@ def toy_view() -> None:
     if loaded is None:
         return
     st.fragment(toy_replay)(loaded, config)
+    share_toy(loaded, config)
     compare_runs(config)
 
 
@@ -140,6 +141,25 @@ def toy_replay(loaded, config) -> None:
             c2.metric("Ring modes covered here", f"{modes[i]}/8", help="A mode counts when at least 2% of the "
                       "recorded samples lie within 3σ of it.")
         st.vega_lite_chart(game_spec(sha, steps[i], trace, modes), width="stretch")
+
+
+def share_toy(loaded, config) -> None:
+    """The class gets the frame at the step shown, with the knobs that made the run."""
+    def index(run: ToyRun) -> int:
+        return run.steps.index(st.session_state[toy_key("step")])
+
+    def summary() -> str:
+        run = toy_run(loaded, loaded.checkpoint.sha256, config)
+        i = index(run)
+        modes = f"{run.modes[i]}/8 ring modes, " if run.modes is not None else ""
+        return (f"{config.dataset}, {config.g_loss}, k {config.d_steps}, lr_D {config.lr_d:g}, lr_G {config.lr_g:g}: "
+                f"{modes}V {run.trace['value'][i]:.3f} at step {run.steps[i]}")
+
+    def figure() -> bytes:
+        run = toy_run(loaded, loaded.checkpoint.sha256, config)
+        return run.frames[index(run)]
+
+    KIT.share(summary, figure)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -248,9 +268,7 @@ def walk_view(loaded) -> None:
         st.error(str(e), icon=":material/error:")
         return
     frames = walk_frames(loaded.model, loaded.checkpoint.sha256, tuple(seeds), s[key("frames")], s[key("spherical")])
-    per_row = s[key("frames")]
-    rows = np.concatenate([frames, np.zeros((-len(frames) % per_row, 784), np.float32)]).reshape(-1, per_row, 784)
-    st.image(images.grid(rows, scale=2), output_format="PNG",
+    st.image(walk_grid(frames, s[key("frames")]), output_format="PNG",
              caption="The whole walk, one leg per row, read left to right (the last frame is the last waypoint).")
     pictures = [images.digit(f, 8) for f in frames]
     left, _ = st.columns([1, 1])
@@ -258,6 +276,11 @@ def walk_view(loaded) -> None:
         player.step_player(walk_key, list(range(len(frames))), lambda i: pictures[i],
                            lambda: images.gif(pictures, 90, 400), lambda i: f"frame {i} of {len(frames) - 1}",
                            "gan-walk.gif", publish)
+
+
+def walk_grid(frames: np.ndarray, per_row: int) -> np.ndarray:
+    rows = np.concatenate([frames, np.zeros((-len(frames) % per_row, 784), np.float32)]).reshape(-1, per_row, 784)
+    return images.grid(rows, scale=2)
 
 
 def walk_key(name: str) -> str:
@@ -274,11 +297,14 @@ def manifold_view() -> None:
     c1.slider("Extent k (the grid spans [-k, k]²)", 0.5, 4.0, step=0.25, key=key("extent"))
     c2.slider("Cells per side", 5, 25, key=key("cells"))
     publish()
-    grid = loaded.model.manifold(st.session_state[key("extent")], st.session_state[key("cells")])
+    extent, cells = st.session_state[key("extent")], st.session_state[key("cells")]
+    picture = images.grid(loaded.model.manifold(extent, cells), scale=1, pad=0)
     left, right = st.columns([3, 2])
-    left.image(images.grid(grid, scale=1, pad=0), output_format="PNG", width="stretch",
+    left.image(picture, output_format="PNG", width="stretch",
                caption="G(z) over a grid of the latent plane: z₁ left to right, z₂ bottom to top.")
     m = loaded.checkpoint.metrics
+    KIT.share(lambda: f"2-D GAN manifold over [-{extent:g}, {extent:g}]², {cells} cells a side: "
+                      f"{m['class_coverage']}/10 classes covered", lambda: images.png(picture))
     with right:
         st.markdown("With only two latent numbers the generator must lay every digit it can make on one sheet: "
                     "neighbouring cells morph into each other, and the classes it found sit in regions of the plane "
@@ -296,17 +322,22 @@ def class_share_chart(shares: list[float]) -> alt.Chart:
     return (bars + line).properties(height=200, title="Class shares of 1,000 samples (dashed: 5%)")
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def sample_pairs(_model, sha: str, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each sample above its nearest training digit, and their distances."""
+    samples = _model.generate(_model.latents(SAMPLES, seed))
+    nearest, dist = nearest_training_digits(samples)
+    return [images.tile([images.rgb(samples[i].numpy(), 3), images.rgb(nearest[i], 3)], cols=1)
+            for i in range(SAMPLES)], dist
+
+
 def samples_view(loaded) -> None:
     left, _ = st.columns([1, 3])
     left.number_input("Seed", 0, 10**6, key=key("seed"), help="The same seed gives the same samples.")
     publish()
-    model = loaded.model
-    samples = model.generate(model.latents(SAMPLES, st.session_state[key("seed")]))
-    nearest, dist = nearest_training_digits(samples)
-    cols = st.columns(SAMPLES)
-    for i, col in enumerate(cols):
-        col.image(images.tile([images.rgb(samples[i].numpy(), 3), images.rgb(nearest[i], 3)], cols=1),
-                  caption=f"#{i}: {dist[i]:.1f}", output_format="PNG")
+    pairs, dist = sample_pairs(loaded.model, loaded.checkpoint.sha256, st.session_state[key("seed")])
+    for i, col in enumerate(st.columns(SAMPLES)):
+        col.image(pairs[i], caption=f"#{i}: {dist[i]:.1f}", output_format="PNG")
     st.caption("Top: a sample. Bottom: its nearest training digit (Euclidean distance in pixels, under each pair). "
                "Real test digits lie about this far from their nearest training digit too: the samples are not "
                "copies.")
@@ -328,6 +359,38 @@ def mnist_view() -> None:
         st.fragment(walk_view)(loaded)
     else:
         st.fragment(samples_view)(loaded)
+    share_mnist(view, loaded)
+
+
+def share_mnist(view: str, loaded) -> None:
+    """What the class gets of the view in the fragment above, read from its controls when the button is pressed."""
+    s, model, sha = st.session_state, loaded.model, loaded.checkpoint.sha256
+
+    def summary() -> str:
+        if view == "trajectory":
+            steps = trajectory_frames(model, sha)[0]
+            return f"MNIST GAN: the 64 latents at training step {s[mnist_key('step')]} of {steps[-1]}"
+        if view == "walk":
+            shape = "spherical" if s[key("spherical")] else "straight"
+            return f"latent walk through seeds {s[key('waypoints')]} ({shape}, {s[key('frames')]} frames a leg)"
+        seed = s[key("seed")]
+        dist = sample_pairs(model, sha, seed)[1]
+        return f"MNIST GAN samples, seed {seed}: {dist.min():.1f}-{dist.max():.1f} from their nearest training digits"
+
+    def figure() -> bytes | None:
+        if view == "trajectory":
+            steps, frames = trajectory_frames(model, sha)
+            return images.png(frames[steps.index(s[mnist_key("step")])])
+        if view == "walk":
+            try:
+                seeds = parse_waypoints(s[key("waypoints")])
+            except ValueError:
+                return None
+            return images.png(walk_grid(walk_frames(model, sha, tuple(seeds), s[key("frames")], s[key("spherical")]),
+                                        s[key("frames")]))
+        return images.png(images.tile(sample_pairs(model, sha, s[key("seed")])[0], cols=SAMPLES))
+
+    KIT.share(summary, figure)
 
 
 # ---------------------------------------------------------------- page

@@ -147,6 +147,22 @@ def summary(paths: dict) -> None:
     st.markdown(tables.markdown_table(rows))
 
 
+def share_race(paths: dict, start: tuple, shown: list[int], stills: list[bytes]) -> None:
+    """The class gets the frame at the step shown, and where each optimizer ended: grouped by the reading."""
+    s = st.session_state
+
+    def summary() -> str:
+        readings: dict[str, list[str]] = {}
+        for name, p in paths.items():
+            readings.setdefault("diverged" if p["stopped"] == "diverged" else ending(p), []).append(name)
+        kept = {name: p["values"][-1] for name, p in paths.items() if p["stopped"] != "diverged"}
+        lowest = f"; lowest f {min(kept.values()):.3g} ({min(kept, key=kept.get)})" if kept else ""
+        return (f"{s[key('surface')]} from ({start[0]:g}, {start[1]:g}), step {s[key('step')]} of {shown[-1]}: "
+                + "; ".join(f"{reading}: {', '.join(names)}" for reading, names in readings.items()) + lowest)
+
+    KIT.share(summary, lambda: stills[shown.index(s[key("step")])])
+
+
 def curves(paths: dict) -> None:
     rows = []
     for name, p in paths.items():
@@ -237,8 +253,13 @@ def network_view() -> None:
                             help="How far along each direction, in units of the weights' own filter norms.")
     c3.number_input("Directions seed", 0, 10**6, key=key("dir_seed"))
     coords = np.linspace(-span, span, res)
-    grid = random_plane(model, sha, res, span, int(st.session_state[key("dir_seed")]), n)
-    st.pyplot(charts.loss_plane_figure(coords, grid, ("direction 1", "direction 2")))
+    seed = int(st.session_state[key("dir_seed")])
+    grid = random_plane(model, sha, res, span, seed, n)
+    plane = charts.loss_plane_figure(coords, grid, ("direction 1", "direction 2"))
+    st.pyplot(plane)
+    KIT.share(lambda: f"{metrics['network']} ({metrics['test_accuracy']:.1%} held-out): random plane ±{span:g}, "
+                      f"{res} x {res}, seed {seed}: loss {grid.min():.3g} to {grid.max():.3g}; largest rise on the "
+                      f"line {metrics['interp_max_bump']:.4f}", lambda: charts.png(plane))
     st.caption("Li et al. 2018: each direction is random, rescaled filter by filter to the norms of the trained "
                "weights, so that the picture does not depend on how the weights happen to be scaled.")
 
@@ -289,6 +310,19 @@ def idle_units_note(points: pd.DataFrame, config) -> str:
                    if saddles else "Every point is a minimum of its own sub-network.")
 
 
+def critical_figure(points: pd.DataFrame, chosen: pd.Series):
+    """critical_points_chart drawn on the server (Matplotlib), the chosen point ringed, for a classroom snapshot."""
+    fig = charts.figure((5.6, 3.6), 100)
+    ax = fig.subplots()
+    dots = ax.scatter(points["index"], points["error"], c=points["units_on"], cmap="viridis", s=18)
+    fig.colorbar(dots, ax=ax, label="hidden units on")
+    ax.scatter([chosen["index"]], [chosen["error"]], s=160, facecolors="none", edgecolors="#d62728", linewidths=2)
+    ax.set_xlabel("index (share of negative Hessian eigenvalues)")
+    ax.set_ylabel("training error")
+    fig.tight_layout()
+    return fig
+
+
 def critical_view() -> None:
     config = api.config("critical", resources.preset())
     loaded = KIT.model("critical", config, mnist=True,
@@ -336,6 +370,9 @@ def critical_view() -> None:
                 f"units on, found from {'the end' if chosen['from'] == 'end' else 'step ' + str(int(chosen['start_step']))} "
                 f"of run {int(chosen['run'])}.")
     st.altair_chart(charts.spectrum_chart(values), width="stretch")
+    KIT.share(lambda: f"critical point {pick + 1} of {len(order)} by index: {kind}, index {chosen['index']:.4f}, "
+                      f"training error {chosen['error']:.1%}; Spearman(index, error) "
+                      f"{metrics['spearman_index_vs_error']:.2f}", lambda: charts.png(critical_figure(points, chosen)))
 
     st.subheader("The runs the starts came from")
     on = critical.units_on(config).numpy()
@@ -379,6 +416,7 @@ def main() -> None:
     st.fragment(player.step_player)(key, shown, lambda t: stills[shown.index(t)], lambda: animation(*args),
                                     lambda t: f"after {t} of {longest} steps", "optimizers.gif",
                                     KIT.publish)
+    share_race(paths, start, shown, stills)
     summary(paths)
     curves(paths)
     paper_vs_you(())

@@ -53,6 +53,7 @@ def interpolation_view(dae: api.Loaded, classifier: api.Loaded) -> None:
         return
     paths, conf = path_scores(dae.model, classifier.model, xa, xb)
     st.fragment(interpolation_paths)(dae, classifier, xa, xb, paths)
+    share_interpolation(dae, classifier, xa, xb, paths)
     frame = pd.DataFrame({"mixing weight": np.tile(np.linspace(0, 1, PATH_POINTS), len(LEVELS)),
                           "classifier confidence": conf.reshape(-1),
                           "level": np.repeat([LEVEL_NAMES[lvl] for lvl in LEVELS], PATH_POINTS)})
@@ -74,15 +75,34 @@ def interpolation_paths(dae: api.Loaded, classifier: api.Loaded, xa: np.ndarray,
     """The part a slider move reruns: the paths grid with the current column framed and the four interpolants."""
     st.slider("Mixing weight (0 = endpoint A, 1 = endpoint B)", 0.0, 1.0, step=0.05, key=key("alpha"))
     KIT.publish()
-    alpha = st.session_state[key("alpha")]
-    pair = hashlib.sha256(xa.tobytes() + xb.tobytes()).hexdigest()[:16]
-    grid, interpolants = pictures_at(dae.model, classifier.model, (dae.checkpoint.sha256, classifier.checkpoint.sha256),
-                                     pair, xa, xb, paths, alpha)
+    grid, interpolants = pictures_now(dae, classifier, xa, xb, paths)
     grid_col, big_col = st.columns([3, 2])
     grid_col.image(grid, caption="Rows, top to bottom: " + ", ".join(LEVEL_NAMES[lvl] for lvl in LEVELS)
                                  + ". Each row goes from A to B; the framed column is nearest the mixing weight.")
     for col, (picture, caption) in zip(big_col.columns(len(LEVELS)), interpolants):
         col.image(picture, caption=caption)
+
+
+def pictures_now(dae: api.Loaded, classifier: api.Loaded, xa: np.ndarray, xb: np.ndarray,
+                 paths: np.ndarray) -> tuple[bytes, list[tuple[bytes, str]]]:
+    """pictures_at for the mixing weight on the slider."""
+    pair = hashlib.sha256(xa.tobytes() + xb.tobytes()).hexdigest()[:16]
+    return pictures_at(dae.model, classifier.model, (dae.checkpoint.sha256, classifier.checkpoint.sha256), pair, xa,
+                       xb, paths, st.session_state[key("alpha")])
+
+
+def share_interpolation(dae: api.Loaded, classifier: api.Loaded, xa: np.ndarray, xb: np.ndarray,
+                        paths: np.ndarray) -> None:
+    """The class gets the paths grid and what the classifier reads at each level, at the student's mixing weight."""
+    def endpoint(side: str) -> str:
+        s = st.session_state
+        return "drawn digit" if s[key(f"{side}_src")] == "draw" else f"test {s[key(f'{side}_cls')]}"
+
+    def summary() -> str:
+        reads = "; ".join(caption for _, caption in pictures_now(dae, classifier, xa, xb, paths)[1])
+        return f"{endpoint('a')} -> {endpoint('b')} at {st.session_state[key('alpha')]:.2f}: {reads}"
+
+    KIT.share(summary, lambda: pictures_now(dae, classifier, xa, xb, paths)[0])
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -120,6 +140,23 @@ def field_view() -> None:
     if loaded is None:
         return
     st.fragment(field_plot)(loaded, config)
+    s, m = st.session_state, loaded.checkpoint.metrics
+
+    def summary() -> str:
+        return (f"{config.dataset}: {s[key('chains')]} chains at step {s[key('chain_t')]}, seed {s[key('seed')]}; "
+                f"field points at the data {m['field_alignment']:.2f}, "
+                f"chains end {m['chain_end_distance']:.3f} from it")
+
+    KIT.share(summary, lambda: charts.png(field_picture(loaded, config)))
+
+
+def field_picture(loaded, config):
+    """The field, and the chains up to the step on the slider."""
+    s = st.session_state
+    pts, field = field_arrays(loaded.model, loaded.checkpoint.sha256, 21)
+    paths = chain_paths(loaded.model, loaded.checkpoint.sha256, s[key("chains")], 60, config.sigma, s[key("seed")])
+    data = loaded.spec.data(config).train.numpy()
+    return charts.field_figure(data, pts, field, paths[: s[key("chain_t")] + 1], CHAIN_BOX)
 
 
 def field_plot(loaded, config) -> None:
@@ -129,11 +166,8 @@ def field_plot(loaded, config) -> None:
     c3.number_input("Seed", 0, 10**6, key=key("seed"))
     KIT.publish()
     s = st.session_state
-    pts, field = field_arrays(loaded.model, loaded.checkpoint.sha256, 21)
-    paths = chain_paths(loaded.model, loaded.checkpoint.sha256, s[key("chains")], 60, config.sigma, s[key("seed")])
-    data = loaded.spec.data(config).train.numpy()
     left, right = st.columns([3, 2])
-    left.pyplot(charts.field_figure(data, pts, field, paths[: s[key("chain_t")] + 1], CHAIN_BOX), width="stretch")
+    left.pyplot(field_picture(loaded, config), width="stretch")
     m = loaded.checkpoint.metrics
     with right:
         st.markdown(
@@ -155,16 +189,29 @@ def tangent_view(dae) -> None:
     c2.number_input(f"Index (0-{n - 1})", 0, n - 1, key=key("t_idx"))
     c3.selectbox("Jacobian of", ["h1", "h2", "code"], key=key("t_level"), format_func=LEVEL_NAMES.get)
     st.fragment(tangent_panel)(dae)
+    s = st.session_state
+
+    def summary() -> str:
+        values = tangents(dae)[1]
+        return (f"test {s[key('t_cls')]} #{s[key('t_idx')]}, Jacobian of {LEVEL_NAMES[s[key('t_level')]]}, moved "
+                f"±{s[key('t_scale')]:g}: σ = " + ", ".join(f"{v:.2f}" for v in values))
+
+    KIT.share(summary, lambda: images.png(images.grid(tangents(dae)[3].numpy(), scale=2, highlight=3)))
+
+
+def tangents(dae) -> tuple:
+    """The digit, its top tangent directions (singular values, directions) and the digit moved along each."""
+    s = st.session_state
+    x = torch.from_numpy(test_digit(s[key("t_cls")], s[key("t_idx")]))
+    values, directions = tangent_directions(dae, x, s[key("t_level")], k=6)
+    steps = torch.linspace(-s[key("t_scale")], s[key("t_scale")], 7)
+    return x, values, directions, torch.stack([move_along(dae, x, d, steps) for d in directions])    # (6, 7, 784)
 
 
 def tangent_panel(dae) -> None:
     st.slider("How far to move along each direction", 0.5, 6.0, step=0.5, key=key("t_scale"))
     KIT.publish()
-    s = st.session_state
-    x = torch.from_numpy(test_digit(s[key("t_cls")], s[key("t_idx")]))
-    values, directions = tangent_directions(dae, x, s[key("t_level")], k=6)
-    steps = torch.linspace(-s[key("t_scale")], s[key("t_scale")], 7)
-    moved = torch.stack([move_along(dae, x, d, steps) for d in directions])                 # (6, 7, 784)
+    x, values, directions, moved = tangents(dae)
     left, right = st.columns([1, 3])
     left.image(images.digit(x.numpy(), 4), caption="the digit", output_format="PNG")
     with right:

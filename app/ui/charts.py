@@ -3,11 +3,14 @@
 Matplotlib figures are made with the object API and an Agg canvas of their own, never through pyplot: pyplot keeps
 one global list of figures, and the server draws for many users' scripts at once, in threads.
 """
+import io
+
 import altair as alt
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 # Altair's theme and data transformer are settings global to the process; Streamlit changes them under this lock
 # while it converts a chart, so a conversion here takes the same lock.
@@ -28,6 +31,28 @@ def figure(figsize: tuple[float, float], dpi: int) -> Figure:
     """A figure that belongs to the caller alone (its own canvas, in no global registry)."""
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
+    return fig
+
+
+def png(fig: Figure) -> bytes:
+    """A figure as PNG bytes, as a classroom snapshot sends it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def heatmap_figure(values: np.ndarray, rows: list[str], columns: list[str], boxes: list, cmap: str,
+                   vmax: float | None = None) -> Figure:
+    """A matrix with labelled rows and columns and outlined cells (x, y, width, height in cells, colour): a heat map
+    a page draws in the browser, drawn here for a classroom snapshot."""
+    fig = figure((1.5 + 0.3 * len(columns), 1.2 + 0.3 * len(rows)), 100)
+    ax = fig.subplots()
+    ax.imshow(values, cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(len(columns)), columns, rotation=50, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    for x, y, width, height, colour in boxes:
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), width, height, fill=False, edgecolor=colour, linewidth=1.8))
+    fig.tight_layout()
     return fig
 
 

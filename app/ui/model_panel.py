@@ -102,7 +102,7 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
     if ckpt is None:
         return None
     try:
-        return resources.load(name, config, ckpt.sha256, seat)
+        return resources.load(name, config, ckpt.sha256, seat if ckpt.source == "own" else "")
     except (api.CheckpointError, api.NotTrained) as e:
         st.error(f"Could not load the checkpoint: {e}")
         return None
