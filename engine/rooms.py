@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import os
 import re
 import secrets
@@ -436,7 +437,7 @@ def send_snapshot(token: str, page: str, query: dict, png: bytes | None, summary
         code, label, last = row
         room = _get_room(con, code)
         if now - last < SNAPSHOT_EVERY:
-            raise RoomError(f"one snapshot every {SNAPSHOT_EVERY:.0f} s: wait {SNAPSHOT_EVERY - (now - last):.0f} s")
+            raise RoomError(f"one snapshot every {SNAPSHOT_EVERY:.0f} s: wait {math.ceil(SNAPSHOT_EVERY - (now - last))} s")
         (count,) = con.execute("SELECT COUNT(*) FROM snapshots WHERE code = ?", (room.code,)).fetchone()
         if count >= MAX_SNAPSHOTS:
             raise RoomError(f"room {room.code} holds its {MAX_SNAPSHOTS} snapshots; no more can be sent")

@@ -35,6 +35,7 @@ VERIFIED_LIMIT = 4096
 # stays at a few hundred; it is emptied at VERIFIED_LIMIT all the same, for a process that saves without end.
 _verified: set[tuple[str, int, int, str]] = set()
 _verified_lock = threading.Lock()       # the web server runs its sessions in threads
+_json_files: dict[str, tuple[int, int, object]] = {}   # path -> (size, mtime_ns, parsed value), as _verified
 
 
 class CheckpointError(Exception):
@@ -71,9 +72,26 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _parsed(path: Path):
+    """A JSON file's value, parsed once per version of the file (path, size, mtime) while it stays settled: every
+    page run looks its models up, and their config, metrics and the manifest rarely change. The value is shared
+    within the process: read it, never change it."""
+    status = path.stat()
+    known = _json_files.get(str(path))
+    if known is not None and known[:2] == (status.st_size, status.st_mtime_ns):
+        return known[2]
+    value = json.loads(path.read_text())
+    if status.st_mtime_ns < time.time_ns() - SETTLED_NS:        # as for weights: only settled files are kept
+        with _verified_lock:
+            if len(_json_files) >= VERIFIED_LIMIT:
+                _json_files.clear()
+            _json_files[str(path)] = (status.st_size, status.st_mtime_ns, value)
+    return value
+
+
 def _read_json(path: Path) -> dict:
     try:
-        value = json.loads(path.read_text())
+        value = _parsed(path)
     except FileNotFoundError:
         raise CheckpointError(f"{path} is missing") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -180,11 +198,12 @@ def load_state(ckpt: Checkpoint) -> dict[str, torch.Tensor]:
 
 
 def read_manifest(root: Path | None = None) -> dict:
+    """The manifest of shipped checkpoints (shared within the process: read it, do not change it)."""
     path = (root or shipped_root()) / MANIFEST
-    if not path.exists():
-        return {"checkpoints": []}
     try:
-        manifest = json.loads(path.read_text())
+        manifest = _parsed(path)
+    except FileNotFoundError:
+        return {"checkpoints": []}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{path} is not readable JSON ({e.__class__.__name__})") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("checkpoints"), list):

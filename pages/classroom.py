@@ -110,7 +110,7 @@ def teacher_view(code: str, secret: str) -> None:
                        icon=":material/wifi_off:")
         st.caption(f"Open until {pd.Timestamp(room.expires, unit='s', tz='UTC'):%H:%M UTC}. Keep this page's link "
                    f"to yourself: it holds your teacher key.")
-    right.image(qr_png(link), caption="Scan to join", width=320)
+    right.image(qr_png(link), caption="Scan to join", width=320, output_format="PNG")
     st.fragment(class_panel, run_every=GALLERY_EVERY)(code, secret)
     pacing(code, secret, room)
     st.divider()
@@ -183,7 +183,7 @@ def gallery(code: str, secret: str) -> None:
         with cols[i % GALLERY_COLUMNS].container(border=True, key=f"classroom_shot_{shot.id}"):
             png = api.rooms.snapshot_png(code, secret, shot.id)
             if png:
-                st.image(png, width="stretch")
+                st.image(png, width="stretch", output_format="PNG")
             st.markdown(f"**{shot.label}** · {classroom.page_title(shot.page)}")
             st.caption(shot.summary or "(no result line)")
             x, y = st.columns(2)
@@ -201,7 +201,7 @@ def gallery(code: str, secret: str) -> None:
         for col, shot in zip(st.columns(2), chosen):
             png = api.rooms.snapshot_png(code, secret, shot.id)
             if png:
-                col.image(png, width="stretch")
+                col.image(png, width="stretch", output_format="PNG")
             col.markdown(f"**{shot.label}**: {shot.summary}")
             col.caption(" · ".join(f"{k}={v}" for k, v in shot.query.items()) or "default view")
 

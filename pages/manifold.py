@@ -1,5 +1,6 @@
 """Manifold interpolation (slides 77-90): deep representations unfold the digit manifold."""
 import hashlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -51,23 +52,30 @@ def interpolation_view(dae: api.Loaded, classifier: api.Loaded) -> None:
     if np.abs(xa - xb).max() < 1e-3:
         st.warning("The two endpoints are the same digit: pick two different ones to interpolate between.")
         return
-    paths, conf = path_scores(dae.model, classifier.model, xa, xb)
+    paths, spec = path_scores(dae.model, classifier.model, (dae.checkpoint.sha256, classifier.checkpoint.sha256),
+                              pair_hash(xa, xb), xa, xb)
     st.fragment(interpolation_paths)(dae, classifier, xa, xb, paths)
     share_interpolation(dae, classifier, xa, xb, paths)
-    frame = pd.DataFrame({"mixing weight": np.tile(np.linspace(0, 1, PATH_POINTS), len(LEVELS)),
-                          "classifier confidence": conf.reshape(-1),
-                          "level": np.repeat([LEVEL_NAMES[lvl] for lvl in LEVELS], PATH_POINTS)})
-    st.altair_chart(charts.path_chart(frame, "classifier confidence", LEVEL_NAMES.values()), width="stretch")
+    st.vega_lite_chart(spec, width="stretch")
 
 
+def pair_hash(xa: np.ndarray, xb: np.ndarray) -> str:
+    return hashlib.sha256(xa.tobytes() + xb.tobytes()).hexdigest()[:16]
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
 @torch.no_grad()
-def path_scores(dae, classifier, xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Interpolants (4, K, 784) of the pair at every level and the classifier's confidence on each (4, K)."""
-    ta, tb = torch.from_numpy(xa).unsqueeze(0), torch.from_numpy(xb).unsqueeze(0)
+def path_scores(_dae, _classifier, shas: tuple, pair: str, _xa: np.ndarray, _xb: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Interpolants (4, K, 784) of the pair at every level and the chart of the classifier's confidence on each,
+    made once per pair (a class following its teacher reruns the page thirty times over)."""
+    ta, tb = torch.from_numpy(_xa).unsqueeze(0), torch.from_numpy(_xb).unsqueeze(0)
     alphas = torch.linspace(0, 1, PATH_POINTS)
-    paths = torch.cat([interpolate(dae, ta, tb, level, alphas) for level in LEVELS])        # (4, K, 784)
-    conf, _ = classifier.confidence(paths.reshape(-1, 784))
-    return paths.numpy(), conf.view(len(LEVELS), PATH_POINTS).numpy()
+    paths = torch.cat([interpolate(_dae, ta, tb, level, alphas) for level in LEVELS])        # (4, K, 784)
+    conf, _ = _classifier.confidence(paths.reshape(-1, 784))
+    frame = pd.DataFrame({"mixing weight": np.tile(np.linspace(0, 1, PATH_POINTS), len(LEVELS)),
+                          "classifier confidence": conf.numpy().reshape(-1),
+                          "level": np.repeat([LEVEL_NAMES[lvl] for lvl in LEVELS], PATH_POINTS)})
+    return paths.numpy(), charts.vega_lite(charts.path_chart(frame, "classifier confidence", LEVEL_NAMES.values()))
 
 
 def interpolation_paths(dae: api.Loaded, classifier: api.Loaded, xa: np.ndarray, xb: np.ndarray,
@@ -78,16 +86,16 @@ def interpolation_paths(dae: api.Loaded, classifier: api.Loaded, xa: np.ndarray,
     grid, interpolants = pictures_now(dae, classifier, xa, xb, paths)
     grid_col, big_col = st.columns([3, 2])
     grid_col.image(grid, caption="Rows, top to bottom: " + ", ".join(LEVEL_NAMES[lvl] for lvl in LEVELS)
-                                 + ". Each row goes from A to B; the framed column is nearest the mixing weight.")
+                                 + ". Each row goes from A to B; the framed column is nearest the mixing weight.",
+                   output_format="PNG")
     for col, (picture, caption) in zip(big_col.columns(len(LEVELS)), interpolants):
-        col.image(picture, caption=caption)
+        col.image(picture, caption=caption, output_format="PNG")
 
 
 def pictures_now(dae: api.Loaded, classifier: api.Loaded, xa: np.ndarray, xb: np.ndarray,
                  paths: np.ndarray) -> tuple[bytes, list[tuple[bytes, str]]]:
     """pictures_at for the mixing weight on the slider."""
-    pair = hashlib.sha256(xa.tobytes() + xb.tobytes()).hexdigest()[:16]
-    return pictures_at(dae.model, classifier.model, (dae.checkpoint.sha256, classifier.checkpoint.sha256), pair, xa,
+    return pictures_at(dae.model, classifier.model, (dae.checkpoint.sha256, classifier.checkpoint.sha256), pair_hash(xa, xb), xa,
                        xb, paths, st.session_state[key("alpha")])
 
 
@@ -225,6 +233,20 @@ def tangent_panel(dae) -> None:
 
 # ---------------------------------------------------------------- page
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def measured_curves(p_json: str, _p: dict) -> tuple[dict, dict]:
+    """The measured confidence and distance curves by level, as two charts made once per set of metrics."""
+    rows = []
+    for level in LEVELS:
+        for a, c, d in zip(_p["alphas"], _p["levels"][level]["confidence_curve"],
+                           _p["levels"][level]["nn_distance_curve"]):
+            rows.append({"mixing weight": a, "level": LEVEL_NAMES[level], "classifier confidence": c,
+                         "distance to nearest training digit": d})
+    frame = pd.DataFrame(rows)
+    return tuple(charts.vega_lite(charts.path_chart(frame, y, LEVEL_NAMES.values()))
+                 for y in ("classifier confidence", "distance to nearest training digit"))
+
+
 def paper_vs_you(report: api.Report) -> None:
     KIT.paper_vs_you(report)
     if "dae" not in report.metrics:
@@ -248,15 +270,9 @@ def paper_vs_you(report: api.Report) -> None:
         f"- Distance to the nearest real digit falls level after level: **{'yes' if p['holds_by_distance'] else 'no'}**\n"
         f"- Classifier confidence rises level after level: **{'yes' if p['holds_by_confidence'] else 'no'}**")
     left, right = st.columns(2)
-    rows = []
-    for level in LEVELS:
-        for a, c, d in zip(p["alphas"], p["levels"][level]["confidence_curve"], p["levels"][level]["nn_distance_curve"]):
-            rows.append({"mixing weight": a, "level": LEVEL_NAMES[level], "classifier confidence": c,
-                         "distance to nearest training digit": d})
-    frame = pd.DataFrame(rows)
-    left.altair_chart(charts.path_chart(frame, "classifier confidence", LEVEL_NAMES.values()), width="stretch")
-    right.altair_chart(charts.path_chart(frame, "distance to nearest training digit", LEVEL_NAMES.values()),
-                       width="stretch")
+    confidence, distance = measured_curves(json.dumps(p, sort_keys=True), p)
+    left.vega_lite_chart(confidence, width="stretch")
+    right.vega_lite_chart(distance, width="stretch")
     st.caption("Setting: the 4,500-digit training subset (the paper used full MNIST and a greedily stacked model); "
                "a 3-layer denoising autoencoder whose every level has its own decoder; pixel-space interpolants "
                "are not decoded. Curves average the paths; 0 and 1 are the endpoints' reconstructions.")

@@ -21,9 +21,10 @@ from engine import api
 
 FOLLOW_EVERY = 0.75           # seconds between a follower's looks at the room: the class moves within about 1 s
 HEARTBEAT_EVERY = 10.0        # seconds between writes of "still here, on this page"
-THUMB_WIDTH = 360             # pixels of a snapshot's thumbnail
+THUMB_BOX = (360, 480)        # a snapshot's thumbnail fits in this many pixels (width, height)
 
 STUDENT = "classroom:student"           # the student's room token
+NOW = "classroom:now"                   # the Seat read at the start of this session's latest full run
 TEACHER = "classroom:teacher"           # (code, secret) of the room this session teaches
 FOLLOWING = "classroom:following"
 SEEN = "classroom:seen"                 # (room version, seq) this student's page last acted on
@@ -52,6 +53,11 @@ def seat() -> Seat | None:
         return None
 
 
+def seat_now() -> Seat | None:
+    """seat() as read by gate() at the start of this run (a page run on its own, without the entry, reads it)."""
+    return st.session_state[NOW] if NOW in st.session_state else seat()
+
+
 def teaching() -> tuple[str, str] | None:
     """(code, secret) when this session is a room's teacher."""
     held = st.session_state.get(TEACHER)
@@ -65,7 +71,9 @@ def owner() -> str:
 
 
 def training_allowed() -> bool:
-    current = seat()
+    """Whether this session may train: anyone but a room's student while their teacher has training off (as the
+    room was at the start of this run; the engine checks again when asked)."""
+    current = seat_now()
     return current is None or current.room.training
 
 
@@ -130,7 +138,7 @@ def _watch() -> None:
 
 
 def leave() -> None:
-    for name in (STUDENT, FOLLOWING, SEEN, BEAT):
+    for name in (STUDENT, NOW, FOLLOWING, SEEN, BEAT):
         st.session_state.pop(name, None)
 
 
@@ -263,11 +271,12 @@ def gate(page: str) -> bool:
     """The classroom's part of every page, run before it: the sidebar bar, following, pause and page limits.
     False when the page must not be shown now (the reason is shown instead)."""
     st.session_state[PAGE] = page
+    st.session_state[NOW] = None
     held = teaching()
     if held:
         _teacher_bar(*held, page)
         return True
-    current = seat()
+    current = st.session_state[NOW] = seat()
     if current is None:
         if st.session_state.get(STUDENT):
             leave()
@@ -279,19 +288,18 @@ def gate(page: str) -> bool:
 # ------------------------------------------------------------------------------------------------ snapshots
 
 def thumbnail(png: bytes) -> bytes:
-    """A PNG at most THUMB_WIDTH wide."""
+    """The PNG shrunk to fit THUMB_BOX (its proportions kept)."""
     picture = Image.open(BytesIO(png)).convert("RGB")
-    if picture.width > THUMB_WIDTH:
-        picture = picture.resize((THUMB_WIDTH, round(picture.height * THUMB_WIDTH / picture.width)), Image.LANCZOS)
+    picture.thumbnail(THUMB_BOX, Image.LANCZOS)
     buffer = BytesIO()
     picture.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 
 def share(page: str, summary: Callable[[], str], figure: Callable[[], bytes | None]) -> None:
-    """A student's "Send to class" button for this page: its view (URL), a thumbnail of its main figure and a
-    one-line result, both made only when pressed."""
-    current = seat()
+    """A student's "Send to class" button for this page (once per run): its view (URL), a thumbnail of its main
+    figure and a one-line result, both made only when pressed."""
+    current = seat_now()
     if current is None:
         return
     if st.sidebar.button("Send to class", icon=":material/send:", key=SNAP_KEY,
@@ -302,5 +310,7 @@ def share(page: str, summary: Callable[[], str], figure: Callable[[], bytes | No
                                     summary())
         except api.RoomError as e:
             st.sidebar.warning(f"Not sent: {e}.", icon=":material/schedule:")
+        except OSError as e:                    # PIL could not read the page's figure
+            st.sidebar.warning(f"Not sent: the page's figure could not be made into a thumbnail ({e}).")
         else:
             st.sidebar.success("Sent to the class.", icon=":material/check:")

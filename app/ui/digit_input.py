@@ -1,4 +1,5 @@
 """Choose a digit: a held-out test digit by class and index, or one drawn on a canvas."""
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -20,6 +21,7 @@ def test_digit(cls: int, idx: int) -> np.ndarray:
     return data.x_test[members[idx % len(members)]].numpy()
 
 
+@functools.lru_cache(maxsize=10)
 def class_count(cls: int) -> int:
     return int((load_mnist().y_test == cls).sum())
 
@@ -57,6 +59,12 @@ def digit_input(key: Callable[[str], str], name: str, scale: int = 3) -> np.ndar
     cls = c1.selectbox("Class", list(range(10)), key=key("cls"))
     n = class_count(cls)
     c2.number_input(f"Index (0-{n - 1})", min_value=0, max_value=n - 1, step=1, key=key("idx"))
-    pixels = test_digit(cls, st.session_state[key("idx")])
-    st.image(images.digit(pixels, scale), output_format="PNG")
-    return pixels
+    idx = st.session_state[key("idx")]
+    st.image(test_digit_png(cls, idx, scale), output_format="PNG")     # PNG bytes, sent as they are
+    return test_digit(cls, idx)
+
+
+@functools.lru_cache(maxsize=1024)
+def test_digit_png(cls: int, idx: int, scale: int) -> bytes:
+    """A test digit's picture, encoded once per process (a class opening the same digits shares them)."""
+    return images.png(images.digit(test_digit(cls, idx), scale))

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from app.ui.classroom import SNAP_KEY, STUDENT, THUMB_WIDTH
+from app.ui.classroom import SNAP_KEY, STUDENT, THUMB_BOX
 from engine import rooms
 from engine.store import REPO_ROOT
 from tests.app.helpers import texts
@@ -61,7 +61,7 @@ def test_a_student_sends_the_view_its_figure_and_result(file, url_path, params, 
         assert said in shot.summary, shot.summary
     png = rooms.snapshot_png(room.code, secret, shot.id)
     assert png.startswith(PNG)
-    assert Image.open(io.BytesIO(png)).width <= THUMB_WIDTH
+    assert Image.open(io.BytesIO(png)).width <= THUMB_BOX[0] and Image.open(io.BytesIO(png)).height <= THUMB_BOX[1]
 
 
 @pytest.mark.usefixtures("shipped_only")

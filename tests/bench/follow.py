@@ -119,6 +119,7 @@ def follow_class(url: str, pid: int, students: int, moves: int, idle: float, pag
         cpu1, rss = proc_stat(pid)
         idle_cores = (cpu1 - cpu0) / (time.perf_counter() - wall0)
         name = CONTROLS[page].key.split(":", 1)[1]
+        cpu0, client0, wall0 = proc_stat(pid)[0], os.times(), time.perf_counter()
         for _ in range(moves):
             before = value_of(teacher.query, name)
             while True:
@@ -137,7 +138,10 @@ def follow_class(url: str, pid: int, students: int, moves: int, idle: float, pag
                 else:
                     follow_times.append(landed - sent)
             time.sleep(rng.uniform(2.0, 4.0))
-        _, rss_end = proc_stat(pid)
+        cpu1, rss_end = proc_stat(pid)
+        client1, wall = os.times(), time.perf_counter() - wall0
+        busy_cores = (cpu1 - cpu0) / wall
+        client_cores = (client1.user + client1.system - client0.user - client0.system) / wall
     finally:
         stop.set()
         for t in threads:
@@ -148,7 +152,8 @@ def follow_class(url: str, pid: int, students: int, moves: int, idle: float, pag
             "p50": statistics.median(times) if times else None,
             "p95": times[min(len(times) - 1, int(0.95 * len(times)))] if times else None,
             "max": times[-1] if times else None, "missed": missed, "errors": len(errors), "first_errors": errors[:3],
-            "idle_cores": idle_cores, "idle_seconds": idle, "rss_mb": max(rss, rss_end) / 2**20}
+            "idle_cores": idle_cores, "idle_seconds": idle, "rss_mb": max(rss, rss_end) / 2**20,
+            "busy_cores": busy_cores, "client_cores": client_cores}
 
 
 def arrival(session: Follower, sent: float, name: str, target: str) -> float | None:
@@ -162,11 +167,13 @@ def seconds(value: float | None) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = ["| page | students (joined) | teacher moves | follow p50 | follow p95 | max | missed | errors "
-             "| idle server CPU | server RSS |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| idle server CPU | server CPU while moving | simulated class's CPU | server RSS |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| /{r['page']} | {r['students']} ({r['joined']}) | {r['moves']} | {seconds(r['p50'])} "
                      f"| {seconds(r['p95'])} | {seconds(r['max'])} | {r['missed']} | {r['errors']} "
-                     f"| {r['idle_cores']:.3f} cores over {r['idle_seconds']:.0f} s | {r['rss_mb']:,.0f} MB |")
+                     f"| {r['idle_cores']:.3f} cores over {r['idle_seconds']:.0f} s | {r['busy_cores']:.2f} cores "
+                     f"| {r['client_cores']:.2f} cores | {r['rss_mb']:,.0f} MB |")
     return "\n".join(lines)
 
 
