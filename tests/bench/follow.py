@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from unittest import mock
 from urllib.parse import parse_qs
 
 from streamlit.proto.ClientState_pb2 import ClientState
@@ -186,8 +187,8 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a follow counts as missed")
     args = parser.parse_args(argv)
     rows = []
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ["PLAYGROUND_CACHE"] = cache          # the rooms this bench opens, and nothing else, live there
+    with tempfile.TemporaryDirectory() as cache, mock.patch.dict(os.environ, {"PLAYGROUND_CACHE": cache}):
+        # The server and this process share a cache of their own: the room this bench opens, and nothing else.
         with streamlit_server({"PLAYGROUND_CACHE": cache}) as (url, proc):
             warm = Session(url, CONTROLS[args.page], 120.0)     # the page's models load once, as in a class
             warm.open()

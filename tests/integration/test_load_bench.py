@@ -3,7 +3,7 @@ websocket protocol. It checks that every move was answered and that the moves ch
 `make bench`, not for a test."""
 import random
 
-from tests.bench import load
+from tests.bench import follow, load
 from tests.e2e.harness import streamlit_server
 
 
@@ -37,3 +37,12 @@ def test_a_move_reaches_the_script_and_the_link_and_an_upload_is_captioned():
             assert any(body.startswith("### ") for body in shown)  # the photo's caption is the page's heading
         finally:
             uploader.close()
+
+
+def test_three_simulated_students_follow_their_teacher():
+    lines = []
+    rows = follow.main(["--students", "3", "--moves", "2", "--idle", "2"], report=lines.append)
+    (row,) = rows
+    assert (row["joined"], row["missed"], row["errors"]) == (3, 0, 0), lines
+    assert row["p95"] is not None and row["idle_cores"] >= 0       # six follows timed, one per student and move
+    assert "| /manifold | 3 (3) | 2 |" in lines[-1]
