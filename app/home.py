@@ -10,6 +10,8 @@ st.markdown(
     "Yoshua Bengio's 2015 deep-learning tutorial (LxMLS, Lisbon), turned into live demos: each page lets you "
     "poke at a real trained model and measures the tutorial's claim next to the paper's number. Everything "
     "runs on this machine, offline.")
+st.page_link("../pages/classroom.py", label="Teaching a class? Open a room: students follow your view, send you what "
+             "they find and answer polls on the claims", icon=":material/school:")
 
 st.subheader("The tutorial, section by section")
 links = {p.url_path: p for p in catalog.available()}

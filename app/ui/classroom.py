@@ -84,12 +84,11 @@ def view_query() -> dict:
 # ------------------------------------------------------------------------------------------------ following
 
 def page_file(url_path: str) -> str:
-    """The entry-relative path st.switch_page takes for a url path ("" is Home)."""
-    if url_path == "":
-        return "home.py"
+    """The entry-relative path st.switch_page takes for a url path ("" is Home, and so is a page not served here)."""
     if url_path == "classroom":
         return "../pages/classroom.py"
-    return f"../pages/{catalog.page(url_path).file.name}"
+    served = {p.url_path: p for p in catalog.available()}
+    return f"../pages/{served[url_path].file.name}" if url_path in served else "home.py"
 
 
 def go(page: str, query: dict) -> None:
@@ -225,7 +224,8 @@ def _poll_box(token: str, room) -> None:
 
 
 def page_title(url_path: str) -> str:
-    return {"": "Home", "classroom": "Classroom"}.get(url_path) or catalog.page(url_path).title
+    served = {p.url_path: p.title for p in catalog.available()}
+    return {"classroom": "Classroom", **served}.get(url_path, "Home")
 
 
 # ------------------------------------------------------------------------------------------------ teaching
@@ -234,7 +234,7 @@ def _teacher_bar(code: str, secret: str, page: str) -> None:
     room = api.rooms.room(code)
     with st.sidebar:
         st.markdown(f"**Teaching class {room.code}**")
-        if st.button("Bring class here", icon=":material/campaign:", key="classroom:bring",
+        if page != "classroom" and st.button("Bring class here", icon=":material/campaign:", key="classroom:bring",
                      help="Every following student switches to this page and view."):
             api.rooms.bring(code, secret, page, view_query())
             st.session_state[PUSHED] = (page, view_query())
