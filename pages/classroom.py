@@ -139,7 +139,7 @@ def class_panel(code: str, secret: str) -> None:
     c.metric("Exploring", len(students) - following)
     if students:
         where = pd.Series([classroom.page_title(s.page) for s in students]).value_counts()
-        st.bar_chart(where.rename("students"), horizontal=True, height=40 + 28 * len(where))
+        st.markdown("**Where they are:** " + " · ".join(f"{page} **{n}**" for page, n in where.items()))
 
 
 def pacing(code: str, secret: str, room) -> None:
@@ -186,11 +186,10 @@ def gallery(code: str, secret: str) -> None:
                 st.image(png, width="stretch", output_format="PNG")
             st.markdown(f"**{shot.label}** · {classroom.page_title(shot.page)}")
             st.caption(shot.summary or "(no result line)")
-            x, y = st.columns(2)
-            if x.button("Show to class", key=f"classroom:show:{shot.id}", icon=":material/cast:"):
+            if st.button("Show to class", key=f"classroom:show:{shot.id}", icon=":material/cast:", width="stretch"):
                 api.rooms.show_snapshot(code, secret, shot.id)
                 st.toast(f"Showing {shot.label}'s view to the class.")
-            picked = y.checkbox("Compare", value=shot.id in compare, key=f"classroom:cmp:{shot.id}")
+            picked = st.checkbox("Compare", value=shot.id in compare, key=f"classroom:cmp:{shot.id}")
             if picked and shot.id not in compare:
                 compare.append(shot.id)
             elif not picked and shot.id in compare:
@@ -226,13 +225,13 @@ def polls(code: str, secret: str) -> None:
     current = api.rooms.poll(code, room.poll) if room.poll is not None else None
     if current is not None:
         with st.container(border=True):
-            st.markdown(f"**{current.question}** ({current.votes} answers)")
+            st.markdown(f"**{current.question}** ({current.votes} answer{'' if current.votes == 1 else 's'})")
             counts = pd.DataFrame({"option": current.options, "answers": current.counts})
             chart = charts.poll_chart(counts, current.options[current.answer] if current.revealed and
                                       current.answer is not None else None)
             st.vega_lite_chart(charts.vega_lite(chart), width="stretch")
             if current.revealed:
-                st.success(current.answer_note or "Revealed.", icon=":material/fact_check:")
+                st.success(current.answer_note or "Closed: the class sees its answers.", icon=":material/fact_check:")
             elif st.button("Reveal the measured answer" if current.answer is not None else "Close the poll",
                            key="classroom:reveal", icon=":material/visibility:"):
                 api.rooms.reveal(code, secret, current.id)

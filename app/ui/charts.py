@@ -269,8 +269,9 @@ def spectrum_chart(values: np.ndarray) -> alt.Chart:
 def poll_chart(counts: pd.DataFrame, measured: str | None) -> alt.Chart:
     """A poll's answers per option, the option the page's measurement supports (once revealed) in green."""
     frame = counts.assign(measured=[o == measured for o in counts["option"]])
+    # a band per option: a small fixed height draws the bars as hairlines
     return alt.Chart(frame).mark_bar().encode(
         y=alt.Y("option:N", sort=list(counts["option"]), title=None),
         x=alt.X("answers:Q", axis=alt.Axis(tickMinStep=1), title="answers"),
         color=alt.Color("measured:N", scale=alt.Scale(domain=[False, True], range=["#8a94a6", "#2f9e44"]),
-                        legend=None)).properties(height=36 * len(frame) + 20)
+                        legend=None)).properties(height=alt.Step(28))

@@ -32,14 +32,17 @@ def _coerce(raw: str, default: Any, allowed) -> Any:
 def bind(page: str, defaults: dict[str, Any], allowed: dict[str, Any] | None = None, reset: bool = False) -> None:
     """Seed `page:name` session keys from the URL when the URL differs from what this page last wrote. Values the
     URL does not name keep this session's (coming back to a page keeps its view), or, with reset (the view was
-    handed over whole, as when a class follows its teacher), go back to their defaults."""
+    handed over whole, as when a class follows its teacher), go back to their defaults. When the URL has not
+    changed, only values gone from the session are seeded again: Streamlit forgets a widget's value after a run
+    that does not draw it (as while a class is paused)."""
     allowed = allowed or {}
     written = st.session_state.get(f"{page}:_url")
     current = {k: st.query_params[k] for k in defaults if k in st.query_params}
-    if written is not None and current == written and not reset:
-        return
+    unchanged = written is not None and current == written and not reset
     for name, default in defaults.items():
         key = f"{page}:{name}"
+        if unchanged and key in st.session_state:
+            continue
         if name in current:
             st.session_state[key] = _coerce(current[name], default, allowed.get(name))
         elif reset or key not in st.session_state:

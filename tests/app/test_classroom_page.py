@@ -142,3 +142,24 @@ def test_a_student_whose_room_closed_is_told_the_class_ended():
     assert "Your class has ended" in texts(at.sidebar.info)
     assert STUDENT not in at.session_state
     assert at.title[0].value == "Deep Learning Playground"      # Home, as for anyone
+
+
+def test_a_paused_student_gets_the_same_view_back():
+    room, secret = rooms.open_room()
+    student = rooms.join(room.code)
+    at = AppTest.from_file(str(REPO_ROOT / "app" / "main.py"), default_timeout=120)
+    at.session_state[STUDENT] = student.token
+    at.switch_page("../pages/manifold.py")
+    at.query_params["alpha"] = "0.75"
+    at.run()
+    assert not at.exception
+    assert at.slider(key="manifold:alpha").value == 0.75
+    rooms.settle(room.code, secret, paused=True)
+    at.run()
+    assert at.title[0].value.endswith("Look up") and len(at.slider) == 0
+    rooms.settle(room.code, secret, paused=False)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Manifold interpolation"
+    assert at.slider(key="manifold:alpha").value == 0.75
+    assert at.segmented_control(key="manifold:view").value == "interpolate"
