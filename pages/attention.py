@@ -289,11 +289,21 @@ def share_step(model, sha: str, tokens: tuple, results: dict, pair: grammar.Pair
     KIT.share(summary, figure)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def figure_2_specs(metrics_json: str, max_len: int) -> tuple[dict, dict]:
+    """The BLEU and AER charts by length, made once per set of metrics (not on every run of the page)."""
+    metrics = json.loads(metrics_json)
+    return (charts.vega_lite(length_chart(metrics["bleu_by_length"], max_len)),
+            charts.vega_lite(aer_chart(metrics["aer_by_length"], max_len)))
+
+
 def figure_2(metrics: dict, config) -> None:
     st.subheader("BLEU by sentence length (the paper's Figure 2)")
     left, right = st.columns([3, 2])
-    left.altair_chart(length_chart(metrics["bleu_by_length"], config.max_len), width="stretch")
-    right.altair_chart(aer_chart(metrics["aer_by_length"], config.max_len), width="stretch")
+    bleu, aer = figure_2_specs(json.dumps({k: metrics[k] for k in ("bleu_by_length", "aer_by_length")}),
+                               config.max_len)
+    left.vega_lite_chart(bleu, width="stretch")
+    right.vega_lite_chart(aer, width="stretch")
     right.caption("RNNsearch's alignment error rate by length: where it loses its place in long sentences, its "
                   f"attention stops matching the gold links. In training its encoder read {config.carry:.0%} of the "
                   "sentences as if they stood inside a longer text, so that it finds words by what they say rather "

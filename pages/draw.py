@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app.ui import images, player, resources
+from app.ui import charts, images, player, resources
 from app.ui.digit_input import digit_input
 from app.ui.page_kit import PageKit
 from engine import api
@@ -75,6 +75,14 @@ def generation_frames(sha: str, attention: bool, seed: int, _trace: dict, _confi
         for t in range(_config.glimpses)]
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def nearest_pictures(sha: str, attention: bool, seed: int, _trace: dict) -> list[bytes]:
+    """Each final sample above its nearest training digit, as PNGs made once per seed."""
+    train = training_digits()
+    return [images.png(images.tile([images.rgb(_trace["canvases"][-1, i], 3),
+                                    images.rgb(train[_trace["nearest"][i]], 3)], cols=1)) for i in range(SAMPLES)]
+
+
 def generate_view(pair, sha: str, config, attention: bool) -> None:
     seed = st.session_state[key("seed")]
     trace = generation(pair, sha, attention, seed)
@@ -87,12 +95,8 @@ def generate_view(pair, sha: str, config, attention: bool) -> None:
                  f"samples {distance.min():.1f}-{distance.max():.1f} from their nearest training digits")
     st.markdown("**Each final sample above its nearest training digit** (Euclidean distance in pixels): new "
                 "digits, not copies.")
-    train = training_digits()
-    cols = st.columns(SAMPLES)
-    for i, col in enumerate(cols):
-        pair_image = images.tile([images.rgb(trace["canvases"][-1, i], 3), images.rgb(train[trace["nearest"][i]], 3)],
-                                 cols=1)
-        col.image(pair_image, caption=f"#{i}: {trace['nearest_distance'][i]:.1f}", output_format="PNG")
+    for i, (col, picture) in enumerate(zip(st.columns(SAMPLES), nearest_pictures(sha, attention, seed, trace))):
+        col.image(picture, caption=f"#{i}: {trace['nearest_distance'][i]:.1f}", output_format="PNG")
     st.selectbox("Window parameters of sample", list(range(SAMPLES)), key=key("sample"), format_func="#{}".format)
     show_windows(trace, st.session_state[key("sample")])
 
@@ -133,7 +137,7 @@ def show_windows(trace: dict, i: int) -> None:
     left.dataframe(table, hide_index=True, width="stretch", height=300)
     trace_frame = table.melt(id_vars=["step", "window"], value_vars=["gx", "gy", "delta"], var_name="parameter")
     trace_frame["series"] = trace_frame["window"] + " " + trace_frame["parameter"]
-    right.line_chart(trace_frame, x="step", y="value", color="series", height=300)
+    right.vega_lite_chart(charts.line_spec(trace_frame, "step", "value", "series", 300), width="stretch")
 
 
 def paper_vs_you(report: api.Report) -> None:

@@ -241,7 +241,7 @@ def network_view() -> None:
 
     st.subheader("The straight line from initialisation to the trained weights")
     line = straight_line(model, sha, 61, n)
-    st.line_chart(line, x="alpha", y="loss", height=260)
+    st.vega_lite_chart(charts.line_spec(line, "alpha", "loss"), width="stretch")
     st.caption(f"alpha = 0 is the initialisation, 1 the trained weights; beyond them the line goes on. Goodfellow et "
                f"al. 2015 found no bump on this line for such networks; the largest rise here between 0 and 1 is "
                f"{metrics['interp_max_bump']:.4f}.")
@@ -276,9 +276,9 @@ def curvature_section(metrics: dict, config) -> None:
     along = pd.DataFrame(metrics["curvature_along_training"])
     left, right = st.columns(2)
     left.markdown("**Largest Hessian eigenvalue**")
-    left.line_chart(along, x="step", y="top_eigenvalue", height=220)
+    left.vega_lite_chart(charts.line_spec(along, "step", "top_eigenvalue", height=220), width="stretch")
     right.markdown("**Estimated share of negative eigenvalues** (the index)")
-    right.line_chart(along, x="step", y="negative_share", height=220)
+    right.vega_lite_chart(charts.line_spec(along, "step", "negative_share", height=220), width="stretch")
     spectrum = pd.DataFrame(metrics["final_spectrum"])
     spectrum["log10 weight"] = np.log10(spectrum["weights"].clip(lower=1e-6))
     st.markdown("**Estimated Hessian spectrum at the trained weights**: eigenvalue against its share of the "
