@@ -91,11 +91,16 @@ def take_clicked_start() -> None:
         st.session_state[key("y0")] = round(float(clicked[0]["y"]), 3)
 
 
-def start_picker(formula: str, start: tuple) -> None:
-    lim = view_limit(formula, start)
+@st.cache_data(max_entries=64, show_spinner=False)
+def picker_spec(formula: str, lim: float, start: tuple) -> dict:
+    """The start picker's map, made once per surface, view and start (not on every run of the page)."""
     axis, _, z = surfaces.grid_values(surfaces.parse(formula), lim, PICKER_GRID)
-    st.altair_chart(charts.start_picker_chart(axis.numpy(), z.numpy(), start), key=key("picker"),
-                    on_select=take_clicked_start, selection_mode="start")
+    return charts.vega_lite(charts.start_picker_chart(axis.numpy(), z.numpy(), start))
+
+
+def start_picker(formula: str, start: tuple) -> None:
+    st.vega_lite_chart(picker_spec(formula, view_limit(formula, start), start), key=key("picker"),
+                       on_select=take_clicked_start, selection_mode="start", width="stretch")
     st.caption("Click the map to start the optimizers there (darker is lower).")
 
 
@@ -169,15 +174,21 @@ def curves(paths: dict) -> None:
         for t, (value, grad, lam) in enumerate(zip(p["values"], p["gradient"], p["eigenvalues"])):
             rows.append({"step": t, "optimizer": name, "f": value, "log10 |gradient|": np.log10(max(grad, 1e-12)),
                          "smallest eigenvalue": lam[0]})
-    frame = pd.DataFrame(rows)
+    gradient, eigenvalue = curve_specs(pd.DataFrame(rows))
     left, right = st.columns(2)
     left.markdown("**Gradient norm along each path** (log scale): where it dips, the optimizer crawls.")
-    left.altair_chart(charts.series_chart(frame, "step", "log10 |gradient|", "optimizer", surfaces.OPTIMIZERS,
-                                          charts.OPTIMIZER_COLORS), width="stretch")
+    left.vega_lite_chart(gradient, width="stretch")
     right.markdown("**Smallest Hessian eigenvalue along each path**: below 0 means negative curvature (a saddle "
                    "direction).")
-    right.altair_chart(charts.series_chart(frame, "step", "smallest eigenvalue", "optimizer", surfaces.OPTIMIZERS,
-                                           charts.OPTIMIZER_COLORS), width="stretch")
+    right.vega_lite_chart(eigenvalue, width="stretch")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def curve_specs(frame: pd.DataFrame) -> tuple[dict, dict]:
+    """The two charts of curves along the paths, made once per race."""
+    return tuple(charts.vega_lite(charts.series_chart(frame, "step", y, "optimizer", surfaces.OPTIMIZERS,
+                                                      charts.OPTIMIZER_COLORS))
+                 for y in ("log10 |gradient|", "smallest eigenvalue"))
 
 
 def paper_vs_you(models: tuple[str, ...]) -> None:
