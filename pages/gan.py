@@ -310,16 +310,18 @@ def manifold_view() -> None:
                     "neighbouring cells morph into each other, and the classes it found sit in regions of the plane "
                     "(slide 99 shows such a manifold).")
         st.metric("Classes covered by this 2-D GAN", f"{m['class_coverage']}/10")
-        st.altair_chart(class_share_chart(m["class_shares"]), width="stretch")
+        st.vega_lite_chart(class_share_chart(tuple(m["class_shares"])), width="stretch")
 
 
-def class_share_chart(shares: list[float]) -> alt.Chart:
-    """Each digit class's share of the samples, with the 5% line a class must reach to count as covered."""
+@st.cache_data(max_entries=16, show_spinner=False)
+def class_share_chart(shares: tuple[float, ...]) -> dict:
+    """Each digit class's share of the samples, with the 5% line a class must reach to count as covered (made once
+    per model, not on every run of the page)."""
     frame = pd.DataFrame({"class": [str(c) for c in range(10)], "share of samples": shares})
     bars = alt.Chart(frame).mark_bar(color=charts.FAKE_COLOR).encode(x="class:N", y="share of samples:Q",
                                                                      tooltip=["class", "share of samples"])
     line = alt.Chart(pd.DataFrame({"y": [0.05]})).mark_rule(strokeDash=[4, 4]).encode(y=alt.Y("y:Q", title=None))
-    return (bars + line).properties(height=200, title="Class shares of 1,000 samples (dashed: 5%)")
+    return charts.vega_lite((bars + line).properties(height=200, title="Class shares of 1,000 samples (dashed: 5%)"))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -400,7 +402,7 @@ def paper_vs_you(report: api.Report) -> None:
     if "gan" not in report.metrics:
         return
     m = report.metrics["gan"]
-    st.altair_chart(class_share_chart(m["class_shares"]), width="stretch")
+    st.vega_lite_chart(class_share_chart(tuple(m["class_shares"])), width="stretch")
     shares = ", ".join(f"{c}: {v:.0%}" for c, v in enumerate(m["class_shares"]))
     st.caption(f"Setting: {m['samples']} samples judged by the project's MNIST classifier (class shares {shares}); "
                f"Frechet distances on {m['test_images']} digits each. The paper trained on all 60,000 MNIST digits "
