@@ -103,14 +103,21 @@ def word_labels(words: list[str], ended: bool) -> list[str]:
     return [*words, END] if ended else list(words)
 
 
-def attention_strip(seen: np.ndarray, labels: list[str], attention: np.ndarray, marks: dict[int, bool],
-                    per_row: int = 8) -> None:
+@st.cache_resource(max_entries=2048, show_spinner=False)
+def overlay_png(picture: tuple, word: int, size: int, _seen: np.ndarray, _alpha: np.ndarray) -> bytes:
+    """A word's attention over the image as a PNG, made once per (checkpoint, image, beam) and word, and shared by
+    every session showing it (a class on the same scene gets one set)."""
+    return images.png(images.attention_overlay(_seen, _alpha, size))
+
+
+def attention_strip(picture: tuple, seen: np.ndarray, labels: list[str], attention: np.ndarray,
+                    marks: dict[int, bool], per_row: int = 8) -> None:
     for start in range(0, len(labels), per_row):
         columns = st.columns(per_row)
         for i in range(start, min(start + per_row, len(labels))):
             mark = {True: " ✓", False: " ✗"}.get(marks.get(i), "")
-            columns[i - start].image(images.attention_overlay(seen, attention[i], 128), caption=labels[i] + mark,
-                                     width="stretch")
+            columns[i - start].image(overlay_png(picture, i, 128, seen, attention[i]), caption=labels[i] + mark,
+                                     width="stretch", output_format="PNG")
 
 
 def model_and_source(name: str, config, what: str, sources: dict, source_key: str):
@@ -139,13 +146,17 @@ def image_view(config):
     else:
         rgb = drawn_scene()
     if rgb is not None:
-        caption, seen = described_image(loaded.model, loaded.checkpoint.sha256, rgb, digest(rgb), config, beam)
-        st.fragment(image_caption)(caption, seen, scene, config)
+        pixels = digest(rgb)
+        caption, seen = described_image(loaded.model, loaded.checkpoint.sha256, rgb, pixels, config, beam)
+        st.fragment(image_caption)((loaded.checkpoint.sha256, pixels, beam), caption, seen, scene, config)
         share_image(caption, seen, scene, config)
     return loaded
 
 
-def image_caption(caption: captioner.Caption, seen: np.ndarray, scene: scenes.Scene | None, config) -> None:
+def image_caption(picture: tuple, caption: captioner.Caption, seen: np.ndarray, scene: scenes.Scene | None,
+                  config) -> None:
+    """The caption, each word's attention and one word enlarged; `picture` (checkpoint, image digest, beam) names
+    the pictures in the shared cache."""
     labels = word_labels(caption.words, caption.ended)
     st.markdown(f"### {' '.join(caption.words) or '(no words)'}")
     if not caption.ended:
@@ -157,14 +168,14 @@ def image_caption(caption: captioner.Caption, seen: np.ndarray, scene: scenes.Sc
                    + (f" — ✓/✗: does the object word look inside its object's box? {sum(marks.values())} of "
                       f"{len(marks)} do." if marks else ""))
     st.markdown("Where the model looked before each word (bright = more attention):")
-    attention_strip(seen, labels, caption.attention, marks)
+    attention_strip(picture, seen, labels, caption.attention, marks)
     left, right = st.columns(2)
     picked = left.pills("Enlarge a word", range(len(labels)), format_func=labels.__getitem__, key=key("word"),
                         default=0)
     if picked is not None and picked < len(labels):
-        right.image(images.attention_overlay(seen, caption.attention[picked], 384),
+        right.image(overlay_png(picture, picked, 384, seen, caption.attention[picked]),
                     caption=f"“{labels[picked]}”: attention over the {config.grid} x {config.grid} grid",
-                    width="stretch")
+                    width="stretch", output_format="PNG")
         boxes = [t.box for t in scene.things] if scene is not None else []
         left.image(images.with_boxes(seen, boxes), width=256,
                    caption=f"what the model sees ({config.size} x {config.size} px)"
@@ -353,7 +364,7 @@ def good_and_bad(loaded, name: str, config) -> None:
         for text, picture, caption in views:
             st.markdown(text)
             if isinstance(picture, bytes):
-                st.image(picture, caption=caption, width="stretch")
+                st.image(picture, caption=caption, width="stretch", output_format="PNG")
             else:
                 st.vega_lite_chart(picture, width="stretch")
 
