@@ -176,24 +176,38 @@ def _connection() -> sqlite3.Connection:
     if con is None:
         path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)   # autocommit
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA foreign_keys=ON")
-        con.execute("PRAGMA synchronous=NORMAL")       # WAL: durable at checkpoints, never corrupt
-        con.executescript(SCHEMA)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA synchronous=NORMAL")       # WAL: durable at checkpoints, never corrupt
+            con.executescript(SCHEMA)
+        except sqlite3.DatabaseError:
+            con.close()
+            raise
         _connections[key] = con
     return con
 
 
 @contextmanager
+def _usable():
+    """SQLite's own errors (a damaged file, a lock held past the timeout) as a RoomError the pages can show."""
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        raise RoomError(f"the classroom database {db_path()} cannot be used ({e}); move it aside to start afresh"
+                        ) from None
+
+
+@contextmanager
 def _reading():
-    with _lock:
+    with _lock, _usable():
         yield _connection()
 
 
 @contextmanager
 def _writing():
     """One write transaction: the database's single writer until it commits (others wait up to 10 s)."""
-    with _lock:
+    with _lock, _usable():
         con = _connection()
         con.execute("BEGIN IMMEDIATE")
         try:

@@ -19,7 +19,7 @@ from PIL import Image
 from app.ui import catalog
 from engine import api
 
-FOLLOW_EVERY = 0.6           # seconds between a follower's looks at the room: the class moves within about 1 s
+FOLLOW_EVERY = 0.6            # seconds between a follower's looks at the room: the class moves within about 1 s
 HEARTBEAT_EVERY = 10.0        # seconds between writes of "still here, on this page"
 THUMB_BOX = (360, 480)        # a snapshot's thumbnail fits in this many pixels (width, height)
 

@@ -420,3 +420,14 @@ def test_export_outlives_the_room_and_defuses_formulas(room, student):
     assert row["result"].startswith("'=")
     with pytest.raises(NotTeacher):
         rooms.export(code, "wrong")
+
+
+def test_a_damaged_database_is_refused_not_crashing(room, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_CACHE", str(tmp_path / "other"))
+    rooms.db_path().parent.mkdir(parents=True)
+    rooms.db_path().write_bytes(b"not a database, " * 100)
+    with pytest.raises(RoomError, match="cannot be used"):
+        rooms.join("ABCDEF")
+    assert not rooms.is_teacher("ABCDEF", "x")
+    with pytest.raises(RoomError, match="cannot be used"):
+        rooms.open_room()
