@@ -1,4 +1,5 @@
 """Classroom: a teacher opens a room and drives the class; students join it with a code, no accounts, no names."""
+import functools
 import io
 from urllib.parse import urlencode
 
@@ -26,6 +27,17 @@ def qr_png(text: str) -> bytes:
     buffer = io.BytesIO()
     segno.make(text, error="m").save(buffer, kind="png", scale=14, border=2)   # readable from the back of a room
     return buffer.getvalue()
+
+
+def room_errors_shown(view):
+    """The view, with a room that closed, expired or cannot be read shown as a message instead of a traceback."""
+    @functools.wraps(view)
+    def shown(*args):
+        try:
+            view(*args)
+        except api.RoomError as e:
+            st.warning(f"The classroom is not available: {e}.", icon=":material/school:")
+    return shown
 
 
 def all_pages() -> list[str]:
@@ -74,6 +86,7 @@ def join(code: str) -> None:
 
 # ------------------------------------------------------------------------------------------------ a student
 
+@room_errors_shown
 def student_view(current: classroom.Seat) -> None:
     room = current.room
     st.title(f"Class {room.code}")
@@ -93,6 +106,7 @@ def student_view(current: classroom.Seat) -> None:
 
 # ------------------------------------------------------------------------------------------------ the teacher
 
+@room_errors_shown
 def teacher_view(code: str, secret: str) -> None:
     room = api.rooms.room(code)
     st.query_params.from_dict({"room": code, "teacher": secret})       # the dashboard's link stays the teacher's
@@ -130,6 +144,7 @@ def teacher_view(code: str, secret: str) -> None:
         st.rerun()
 
 
+@room_errors_shown
 def class_panel(code: str, secret: str) -> None:
     students = [s for s in api.rooms.students(code, secret) if s.connected]
     following = sum(s.following for s in students)
@@ -171,6 +186,7 @@ def pacing(code: str, secret: str, room) -> None:
     st.caption("On any page, **Bring class here** in the sidebar brings them to your exact view.")
 
 
+@room_errors_shown
 def gallery(code: str, secret: str) -> None:
     shots = api.rooms.snapshots(code, secret)
     st.subheader(f"Gallery ({len(shots)})")
@@ -219,6 +235,7 @@ def suggested_polls(preset: str) -> list[dict]:
     return found
 
 
+@room_errors_shown
 def polls(code: str, secret: str) -> None:
     st.subheader("Quick poll")
     room = api.rooms.room(code)
