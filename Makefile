@@ -18,6 +18,8 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.txt
 	# The first import of umap compiles its numba code (about 25 s): done here, not on a user's first click.
 	$(BIN)/python -c "import torch, streamlit, safetensors, mlxtend, playwright, gensim, umap, plotly, segno; print('environment ready: torch', torch.__version__)"
+	# The pretrained photo models' files, checked against their sha256 before anyone uploads a photo.
+	$(BIN)/python -c "from engine.models import vision; vision.load(); print('photo models verified')"
 	touch $(STAMP)
 
 run: setup

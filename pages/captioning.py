@@ -10,16 +10,20 @@ from streamlit_drawable_canvas import st_canvas
 from app.ui import charts, images, resources
 from app.ui.page_kit import PageKit
 from engine import api
-from engine.data import DataError, media, scenes
-from engine.models import captioner
+from engine.data import DataError, media, photos, scenes
+from engine.models import captioner, vision
 
 MODES = {"image": "Image", "video": "Video"}
-IMAGE_SOURCES = {"sample": "Test scene", "upload": "Upload an image", "draw": "Draw a scene"}
-VIDEO_SOURCES = {"sample": "Test clip", "upload": "Upload a video"}
+IMAGE_SOURCES = {"sample": "Test scene", "photo": "Sample photo", "upload": "Upload an image",
+                 "draw": "Draw a scene"}
+VIDEO_SOURCES = {"sample": "Test clip", "pan": "Sample pan over photos", "upload": "Upload a video"}
+READERS = {"auto": "Automatic", "photo": "Photo models (pretrained)", "shapes": "Shapes captioner (learned)"}
+REAL = {"photo", "upload", "pan"}   # the sources that "Automatic" gives to the photo models
 BEAMS = [1, 2, 3, 5]
-DEFAULTS = {"mode": "image", "src": "sample", "vsrc": "sample", "scene": 0, "clip": 0, "beam": 3}
+DEFAULTS = {"mode": "image", "src": "sample", "vsrc": "sample", "scene": 0, "clip": 0, "beam": 3, "reader": "auto",
+            "photo": "chelsea"}
 ALLOWED = {"mode": list(MODES), "src": list(IMAGE_SOURCES), "vsrc": list(VIDEO_SOURCES), "scene": (0, 10_000),
-           "clip": (0, 10_000), "beam": BEAMS}
+           "clip": (0, 10_000), "beam": BEAMS, "reader": list(READERS), "photo": list(photos.SAMPLES)}
 END = "<end>"                      # the attention before the model wrote its end-of-caption token
 CANVAS = 256
 FUNCTION_WORDS = {"a", ",", "of", "and", "then", END}   # words not shown in the small strips
@@ -44,6 +48,23 @@ def described_clip(_model, sha: str, _frames: np.ndarray, pixels: str, _config, 
     return captioner.describe_clip(_model, _frames, _config, beam)
 
 
+@st.cache_resource(show_spinner="Loading the pretrained photo models (the first time only, a few seconds)…")
+def photo_models() -> None:
+    vision.load()
+
+
+@st.cache_data(max_entries=256, show_spinner="Looking at the photo…")
+def described_photo(sha: str, _rgb: np.ndarray) -> vision.PhotoDescription:
+    photo_models()
+    return vision.describe_photo(_rgb)
+
+
+@st.cache_data(max_entries=64, show_spinner="Looking at every sampled frame…")
+def described_video(sha: str, _frames: np.ndarray) -> vision.VideoDescription:
+    photo_models()
+    return vision.describe_video(_frames)
+
+
 @st.cache_data(max_entries=32, show_spinner="Reading the upload…")
 def read_upload(data: bytes, name: str, frames: int | None):
     """A Picture (frames None) or a Clip; DataError is raised again for the page to show."""
@@ -64,8 +85,7 @@ def uploaded_image() -> np.ndarray | None:
                             help=f"PNG, JPEG, WebP, BMP or GIF (its first frame), up to "
                                  f"{media.MAX_IMAGE_BYTES // 2**20} MB.")
     if file is None:
-        st.info("Upload an image to caption it. The model knows only the shapes world it was trained on "
-                "(see above): a photo gets a caption in that vocabulary.", icon=":material/upload:")
+        st.info("Upload a photo or a picture to describe it.", icon=":material/upload:")
         return None
     try:
         picture = read_upload(file.getvalue(), file.name, None)
@@ -120,31 +140,63 @@ def attention_strip(picture: tuple, seen: np.ndarray, labels: list[str], attenti
                                      width="stretch", output_format="PNG")
 
 
-def model_and_source(name: str, config, what: str, sources: dict, source_key: str):
-    """The model panel, then the input source and the beam width: (loaded model, source, beam), or None with a
-    message when there is no model."""
+def source_and_reader(sources: dict, source_key: str) -> tuple[str, str]:
+    """The input source and who describes it: 'photo' (the pretrained photo models) or 'shapes' (the learned
+    captioner). 'Automatic' gives real photos and videos to the photo models and the shapes world to the captioner."""
+    c1, c2 = st.columns([3, 2])
+    source = c1.segmented_control("Input", list(sources), key=key(source_key), format_func=sources.get,
+                                  required=True, label_visibility="collapsed")
+    reader = c2.selectbox("Described by", list(READERS), key=key("reader"), format_func=READERS.get,
+                          help="The learned captioner knows only the synthetic shapes world it was trained on; the "
+                               "photo models are a pretrained COCO detector and ImageNet classifier. Automatic: "
+                               "sample photos, pans and uploads go to the photo models, test and drawn scenes to "
+                               "the captioner.")
+    return source, reader if reader != "auto" else ("photo" if source in REAL else "shapes")
+
+
+def learned_model(name: str, config, what: str):
+    """The learned captioner's panel and beam width: (loaded model, beam), or None with a message."""
     loaded = KIT.model(name, config, missing=f"No {what.lower()} captioner: train it under 'Model'.")
     if loaded is None:
         return None
-    c1, c2 = st.columns([3, 1])
-    source = c1.segmented_control(what, list(sources), key=key(source_key), format_func=sources.get, required=True,
-                                  label_visibility="collapsed")
-    return loaded, source, c2.select_slider("Beam width", BEAMS, key=key("beam"), help="1 is greedy decoding.")
+    return loaded, st.select_slider("Beam width", BEAMS, key=key("beam"), help="1 is greedy decoding.")
+
+
+def sample_photo() -> np.ndarray:
+    name = st.selectbox("Photo", list(photos.SAMPLES), key=key("photo"),
+                        format_func=lambda n: photos.SAMPLES[n].about)
+    return cached_sample_photo(name)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def cached_sample_photo(name: str) -> np.ndarray:
+    return photos.sample_photo(name)
 
 
 def image_view(config):
-    """The image input and its caption; returns the loaded model (or None)."""
-    chosen = model_and_source("captioner", config, "Image", IMAGE_SOURCES, "src")
+    """The image input and its description; returns the learned captioner when it described it (or None)."""
+    source, reader = source_and_reader(IMAGE_SOURCES, "src")
+    scene = None
+    try:
+        if source == "sample":
+            rgb, scene = sample_scene(config)
+        elif source == "photo":
+            rgb = sample_photo()
+        elif source == "upload":
+            rgb = uploaded_image()
+        else:
+            rgb = drawn_scene()
+    except DataError as e:
+        st.error(str(e), icon=":material/broken_image:")
+        return None
+    if reader == "photo":
+        if rgb is not None:
+            photo_view(rgb)
+        return None
+    chosen = learned_model("captioner", config, "Image")
     if chosen is None:
         return None
-    loaded, source, beam = chosen
-    scene = None
-    if source == "sample":
-        rgb, scene = sample_scene(config)
-    elif source == "upload":
-        rgb = uploaded_image()
-    else:
-        rgb = drawn_scene()
+    loaded, beam = chosen
     if rgb is not None:
         pixels = digest(rgb)
         caption, seen = described_image(loaded.model, loaded.checkpoint.sha256, rgb, pixels, config, beam)
@@ -224,20 +276,20 @@ def sample_clip(config) -> tuple[np.ndarray, scenes.Video]:
     return items[index].frames, items[index]
 
 
-def uploaded_clip(config) -> np.ndarray | None:
+def uploaded_clip(count: int) -> np.ndarray | None:
     file = st.file_uploader("Video", type=list(media.VIDEO_TYPES), key=key("video_file"),
                             help=f"MP4, WebM, AVI, MOV or an animated GIF, up to {media.MAX_VIDEO_BYTES // 2**20} MB; "
                                  f"the first {media.MAX_SECONDS} s are used.")
     if file is None:
-        st.info(f"Upload a video: it is sampled to {config.frames} evenly spaced frames.", icon=":material/upload:")
+        st.info(f"Upload a video: it is sampled to {count} evenly spaced frames.", icon=":material/upload:")
         return None
     try:
-        clip = read_upload(file.getvalue(), file.name, config.frames)
+        clip = read_upload(file.getvalue(), file.name, count)
     except DataError as e:
         st.error(f"{file.name}: {e}", icon=":material/videocam_off:")
         return None
     st.caption(f"{file.name}: {clip.duration:.1f} s, {clip.source_frames} frames at {clip.fps:.0f} fps; "
-               f"{config.frames} frames sampled from the first {clip.used_seconds:.1f} s."
+               f"{count} frames sampled from the first {clip.used_seconds:.1f} s."
                + "".join(f" {note}." for note in clip.notes))
     return clip.frames
 
@@ -257,21 +309,39 @@ def frames_chart(labels: list[str], attention: np.ndarray, spans: dict[int, tupl
 
 
 def video_view(config):
-    """The video input and its caption; returns the loaded model (or None)."""
-    chosen = model_and_source("video_captioner", config, "Video", VIDEO_SOURCES, "vsrc")
+    """The video input and its description; returns the learned captioner when it described it (or None)."""
+    source, reader = source_and_reader(VIDEO_SOURCES, "vsrc")
+    video, count = None, vision.FRAMES if reader == "photo" else config.frames
+    try:
+        if source == "sample":
+            frames, video = sample_clip(config)
+        elif source == "pan":
+            frames = cached_pan(count)
+            st.caption("A camera panning across two photos that ship with Matplotlib and scikit-image: Grace "
+                       "Hopper, then Chelsea the cat.")
+        else:
+            frames = uploaded_clip(count)
+    except DataError as e:
+        st.error(str(e), icon=":material/videocam_off:")
+        return None
+    if reader == "photo":
+        if frames is not None:
+            photo_clip_view(frames)
+        return None
+    chosen = learned_model("video_captioner", config, "Video")
     if chosen is None:
         return None
-    loaded, source, beam = chosen
-    video = None
-    if source == "sample":
-        frames, video = sample_clip(config)
-    else:
-        frames = uploaded_clip(config)
+    loaded, beam = chosen
     if frames is not None:
         caption, seen = described_clip(loaded.model, loaded.checkpoint.sha256, frames, digest(frames), config, beam)
         st.fragment(clip_caption)(caption, seen, video)
         share_clip(caption, seen, video)
     return loaded
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def cached_pan(frames: int) -> np.ndarray:
+    return photos.panned_clip(frames=frames)
 
 
 def clip_caption(caption: captioner.Caption, seen: np.ndarray, video: scenes.Video | None) -> None:
@@ -325,6 +395,136 @@ def share_clip(caption: captioner.Caption, seen: np.ndarray, video: scenes.Video
                                                 "Oranges"))
 
     KIT.share(summary, figure)
+
+
+# ---------------------------------------------------------------- real photos and videos: the pretrained models
+
+RULES = ("This sentence is **composed by rules** from what a pretrained COCO object detector (SSD MobileNet v2) "
+         "found, counted and placed, not written by a learned captioner: no captioned photos can be had offline "
+         "to train one (see above). Each noun's map is where an ImageNet classifier (EfficientNet-Lite0) found it: "
+         "its class activation map over the classifier's 7 x 7 feature grid, the part Show, Attend and Tell's "
+         "annotation vectors play, with the detector's boxes in amber.")
+
+
+@st.cache_resource(max_entries=1024, show_spinner=False)
+def photo_png(sha: str, what: str, width: int, _rgb: np.ndarray, _cam: np.ndarray | None, _boxes: tuple) -> bytes:
+    """A photo with a map and boxes as a PNG, made once per (photo, word or guess, width) and shared by every
+    session showing it."""
+    return images.png(images.photo_map(_rgb, _cam, _boxes, width))
+
+
+def photo_view(rgb: np.ndarray) -> None:
+    sha = digest(rgb)
+    try:
+        description = described_photo(sha, rgb)
+    except DataError as e:                  # a model file missing or damaged
+        st.error(str(e), icon=":material/error:")
+        return
+    st.fragment(photo_words)(sha, rgb, description)
+    share_photo(sha, rgb, description)
+
+
+def noun_label(noun: vision.Noun) -> str:
+    return f"{noun.phrase} · {noun.score:.2f}"
+
+
+def photo_words(sha: str, rgb: np.ndarray, description: vision.PhotoDescription) -> None:
+    st.markdown(f"### {description.sentence}")
+    st.caption(RULES)
+    nouns = description.nouns
+    if nouns:
+        columns = st.columns(max(3, len(nouns)))
+        for i, noun in enumerate(nouns):
+            columns[i].image(photo_png(sha, f"noun{i}", 256, rgb, noun.cam, noun.boxes), caption=noun_label(noun),
+                             width="stretch", output_format="PNG")
+        left, right = st.columns(2)
+        picked = left.pills("Enlarge a word", range(len(nouns)), format_func=lambda i: nouns[i].word,
+                            key=key("noun"), default=0)
+        if picked is not None and picked < len(nouns):
+            noun = nouns[picked]
+            left.image(photo_png(sha, f"boxes{picked}", 384, rgb, None, noun.boxes), width="stretch",
+                       output_format="PNG",
+                       caption=(f"“{noun.word}”: the detector's {'box' if noun.count == 1 else 'boxes'} "
+                                f"(best score {noun.score:.2f})") if noun.boxes else "the photo")
+            if noun.cam is not None:
+                right.image(photo_png(sha, f"cam{picked}", 384, rgb, noun.cam, ()), width="stretch",
+                            output_format="PNG",
+                            caption=f"“{noun.word}”: where the classifier found it, from its ImageNet classes "
+                                    f"{', '.join(noun.cam_classes)} (probability)")
+            else:
+                right.info(f"ImageNet has no class for “{noun.word}”, so the classifier has no map of it: the "
+                           "detector's box is where it was found.", icon=":material/info:")
+    st.markdown("**ImageNet's top 5**, each with its class activation map:")
+    columns = st.columns(len(description.guesses))
+    for i, guess in enumerate(description.guesses):
+        columns[i].image(photo_png(sha, f"guess{i}", 192, rgb, guess.cam, ()), width="stretch", output_format="PNG",
+                         caption=f"{guess.name} ({guess.word}) {guess.probability:.2f}")
+
+
+def share_photo(sha: str, rgb: np.ndarray, description: vision.PhotoDescription) -> None:
+    """The class gets the sentence, ImageNet's best guess and the enlarged word's map with its boxes."""
+    def chosen() -> vision.Noun | None:
+        picked = st.session_state.get(key("noun"))
+        nouns = description.nouns
+        return nouns[picked] if picked is not None and picked < len(nouns) else None
+
+    def summary() -> str:
+        best = description.guesses[0]
+        noun = chosen()
+        return (f"“{description.sentence}” ImageNet: {best.name} {best.probability:.2f}"
+                + (f"; enlarged: “{noun.word}”" if noun is not None else ""))
+
+    def figure() -> bytes:
+        noun = chosen()
+        return images.png(images.photo_map(rgb, noun.cam if noun else None, noun.boxes if noun else (), 360))
+
+    KIT.share(summary, figure)
+
+
+def photo_clip_view(frames: np.ndarray) -> None:
+    sha = digest(frames)
+    try:
+        description = described_video(sha, frames)
+    except DataError as e:
+        st.error(str(e), icon=":material/error:")
+        return
+    st.fragment(photo_clip_words)(frames, description)
+    share_photo_clip(description)
+
+
+def photo_clip_words(frames: np.ndarray, description: vision.VideoDescription) -> None:
+    st.markdown(f"### {description.sentence}")
+    st.caption(f"Composed by rules from the objects a pretrained COCO detector found in each of the {len(frames)} "
+               "sampled frames, in the order they appear; not written by a learned captioner. For each noun, its "
+               "frames weighted by how surely it was seen: the temporal-attention view of the learned video "
+               "captioner.")
+    tracks = description.tracks
+    if not tracks:
+        st.image(images.frame_strip(frames, np.ones(len(frames))), caption="the sampled frames", width="stretch")
+        return
+    labels = [t.phrase for t in tracks]
+    st.altair_chart(frames_chart(labels, description.attention(), {}), width="stretch")
+    picked = st.pills("Show a word's frames", range(len(tracks)), format_func=lambda i: tracks[i].word,
+                      key=key("vnoun"), default=0)
+    if picked is not None and picked < len(tracks):
+        track = tracks[picked]
+        boxed = np.stack([images.photo_map(f, None, boxes, frames.shape[2]) for f, boxes in zip(frames, track.boxes)])
+        st.image(images.frame_strip(boxed, description.attention()[picked]), width="stretch",
+                 caption=f"“{track.word}”: seen in {int((track.presence > 0).sum())} of {len(frames)} frames, "
+                         "framed in amber as surely as it was seen, with the detector's boxes")
+
+
+def share_photo_clip(description: vision.VideoDescription) -> None:
+    labels = [t.phrase for t in description.tracks]
+
+    def figure() -> bytes | None:
+        if not labels:
+            return None
+        attention = description.attention()
+        return charts.png(charts.heatmap_figure(attention, labels, [str(t) for t in range(attention.shape[1])], [],
+                                                "Oranges"))
+
+    KIT.share(lambda: f"“{description.sentence}”", figure)
 
 
 # ---------------------------------------------------------------- the good and the bad, paper vs. you
@@ -381,9 +581,11 @@ def paper_vs_you(report: api.Report) -> None:
 TRAINED_ON = (
     "**What these models know.** The shipped captioners learned only from synthetic worlds generated here: scenes "
     "of one to four shapes ({shapes}) in {colours}, small or large, on plain or textured backgrounds, and short "
-    "clips in which shapes enter, leave, move or change colour. Any picture gets a caption in that vocabulary: a "
-    "photo of a dog comes out as shapes and colours. Captioning photos takes a real data set (Flickr8k: 8,000 photos "
-    "with 5 captions each) and the `gpu` preset: hours on one GPU, not minutes on this machine.")
+    "clips in which shapes enter, leave, move or change colour: a photo of a dog comes out as shapes and colours. "
+    "Training a captioner of photos takes a real data set (Flickr8k: 8,000 photos with 5 captions each) and the "
+    "`gpu` preset: hours on one GPU. Photos and real videos are therefore described by **pretrained photo models** "
+    "(an object detector and an image classifier that pip packages ship), with rules that compose their findings "
+    "into a sentence: choose under “Described by”.")
 
 
 def main() -> None:

@@ -110,13 +110,30 @@ def attention_overlay(rgb: np.ndarray, alpha: np.ndarray, size: int = 192) -> np
     """An image (H, W, 3) uint8 with a grid of attention weights (g, g) laid over it as in Xu et al.'s figures:
     the weights upsampled smoothly (bicubic, then a Gaussian blur of half a cell), the image kept bright where the
     model looks and dimmed elsewhere."""
-    grid = alpha.shape[0]
+    return _overlay(rgb, alpha, size, size)
+
+
+def _overlay(rgb: np.ndarray, alpha: np.ndarray, width: int, height: int) -> np.ndarray:
     weights = np.asarray(alpha, dtype=np.float32) / max(float(alpha.max()), 1e-12)
-    heat = Image.fromarray((weights * 255).astype(np.uint8)).resize((size, size), Image.BICUBIC)
-    heat = np.asarray(heat.filter(ImageFilter.GaussianBlur(size / grid / 2)), dtype=np.float32) / 255
+    heat = Image.fromarray((weights * 255).astype(np.uint8)).resize((width, height), Image.BICUBIC)
+    heat = np.asarray(heat.filter(ImageFilter.GaussianBlur(width / alpha.shape[1] / 2)), dtype=np.float32) / 255
     heat /= max(float(heat.max()), 1e-6)
-    image = np.asarray(Image.fromarray(rgb).resize((size, size), Image.BILINEAR), dtype=np.float32)
+    image = np.asarray(Image.fromarray(rgb).resize((width, height), Image.BILINEAR), dtype=np.float32)
     return (image * (0.15 + 0.85 * heat[..., None]) + 60 * heat[..., None]).clip(0, 255).astype(np.uint8)
+
+
+def photo_map(rgb: np.ndarray, cam: np.ndarray | None, boxes: tuple = (), width: int = 256) -> np.ndarray:
+    """A photo at `width` pixels wide (its shape kept) with a map (h, w) over it as attention_overlay draws one
+    (none: the photo as it is) and boxes (x0, y0, x1, y1, fractions of the photo) outlined in amber."""
+    height = max(1, round(width * rgb.shape[0] / rgb.shape[1]))
+    shown = (_overlay(rgb, cam, width, height) if cam is not None
+             else np.asarray(Image.fromarray(rgb).resize((width, height), Image.BILINEAR)))
+    image = Image.fromarray(shown)
+    draw = ImageDraw.Draw(image)
+    for x0, y0, x1, y1 in boxes:
+        draw.rectangle([x0 * width, y0 * height, x1 * width - 1, y1 * height - 1], outline=(255, 176, 0),
+                       width=max(2, width // 128))
+    return np.asarray(image)
 
 
 def frame_strip(frames: np.ndarray, weights: np.ndarray, size: int = 72, pad: int = 6) -> np.ndarray:

@@ -60,12 +60,51 @@ def test_a_test_clip_is_captioned_with_attention_over_frames():
     assert at.query_params["mode"] == "video"
 
 
-def test_an_uploaded_image_is_captioned_and_its_conversion_named():
+def test_an_uploaded_image_is_captioned_by_the_shapes_captioner_when_chosen():
     image, _ = scenes.render([scenes.Thing("star", "red", "large", (10, 10, 40, 40))], size=64)
     rgba = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
-    at = run_with_uploads("pages/captioning.py", [(png(rgba), "star.png")], src="upload")
+    at = run_with_uploads("pages/captioning.py", [(png(rgba), "star.png")], src="upload", reader="shapes")
     assert not at.exception and not at.error
     assert "### " in headings(at) or "(no words)" in headings(at)
+    assert "composed by rules" not in texts(at.caption)
+
+
+def test_an_uploaded_shapes_picture_gets_an_honest_answer_from_the_photo_models():
+    image, _ = scenes.render([scenes.Thing("star", "red", "large", (10, 10, 40, 40))], size=64)
+    at = run_with_uploads("pages/captioning.py", [(png(image), "star.png")], src="upload")
+    assert not at.exception and not at.error
+    assert "No object" in headings(at)                              # nothing COCO knows; the guesses are shown
+    assert "ImageNet's top 5" in headings(at) and len(at.get("image")) == 5
+
+
+def test_a_sample_photo_is_described_with_a_map_per_noun_and_the_top_5():
+    at = run_page("pages/captioning.py", src="photo", photo="chelsea")
+    assert not at.exception and not at.error
+    assert "### A cat." in headings(at)
+    assert "composed by rules" in texts(at.caption)
+    assert "ImageNet's top 5" in headings(at)
+    assert len(at.get("image")) == 1 + 2 + 5                         # the strip, the enlarged word, the top 5
+    at.selectbox(key="captioning:photo").set_value("coffee").run()
+    assert "### A cup on a dining table." in headings(at) and at.query_params["photo"] == "coffee"
+
+
+def test_an_uploaded_photo_goes_to_the_photo_models_and_can_be_switched(tmp_path):
+    from engine.data import photos
+
+    jpeg = io.BytesIO()
+    Image.fromarray(photos.sample_photo("coffee")).save(jpeg, format="JPEG", quality=90)
+    at = run_with_uploads("pages/captioning.py", [(jpeg.getvalue(), "coffee.jpg")], src="upload")
+    assert not at.exception and not at.error
+    assert "cup" in headings(at)
+    at.selectbox(key="captioning:reader").set_value("shapes").run()
+    assert not at.exception and "composed by rules" not in texts(at.caption)
+
+
+def test_the_sample_pan_is_described_in_the_order_things_appear():
+    at = run_page("pages/captioning.py", mode="video", vsrc="pan")
+    assert not at.exception and not at.error
+    assert "### A person, then a cat." in headings(at)
+    assert len(at.get("vega_lite_chart")) >= 1                      # nouns x frames
 
 
 @pytest.mark.parametrize("data, name, message", [
@@ -79,10 +118,26 @@ def test_a_bad_image_gets_a_message(data, name, message):
 
 
 def test_an_uploaded_video_is_sampled_and_captioned(tmp_path):
-    at = run_with_uploads("pages/captioning.py", [(mp4(tmp_path), "clip.mp4")], mode="video", vsrc="upload")
+    at = run_with_uploads("pages/captioning.py", [(mp4(tmp_path), "clip.mp4")], mode="video", vsrc="upload",
+                          reader="shapes")
     assert not at.exception and not at.error
     assert "frames sampled from the first" in texts(at.caption)
     assert len(at.get("vega_lite_chart")) >= 1
+
+
+def test_an_uploaded_real_video_is_described_by_the_photo_models(tmp_path):
+    from engine.data import photos
+
+    path = str(tmp_path / "pan.mp4")
+    frames = photos.panned_clip(frames=30)
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), 10, (frames.shape[2], frames.shape[1]))
+    for frame in frames:
+        writer.write(np.ascontiguousarray(frame[..., ::-1]))
+    writer.release()
+    at = run_with_uploads("pages/captioning.py", [((tmp_path / "pan.mp4").read_bytes(), "pan.mp4")], mode="video",
+                          vsrc="upload")
+    assert not at.exception and not at.error
+    assert "### A person, then a cat." in headings(at)
 
 
 def test_a_video_with_no_frames_gets_a_message():

@@ -1,11 +1,11 @@
-"""The captioning studio in Chromium: an image and a video through the real uploader, and a bad file."""
+"""The captioning studio in Chromium: images and videos, synthetic and real, through the real uploader; a bad file."""
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from engine.data import scenes
+from engine.data import photos, scenes
 from tests.e2e.harness import draw_stroke, exceptions, open_page, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,7 @@ def test_an_uploaded_image_gets_a_caption_and_a_map_per_word(server, page, tmp_p
                               scenes.Thing("circle", "blue", "large", (36, 6, 58, 28))], size=64)
     path = tmp_path / "scene.jpg"
     Image.fromarray(image).resize((512, 512), Image.NEAREST).save(path, quality=95)
-    open_page(page, f"{server}/captioning?src=upload")
+    open_page(page, f"{server}/captioning?src=upload&reader=shapes")
     upload(page, path)
     page.locator("h3").first.wait_for(timeout=60_000)
     caption = page.locator("h3").first.inner_text()
@@ -51,7 +51,7 @@ def test_an_uploaded_video_gets_a_caption_and_attention_over_frames(server, page
         frame[36:60, 2 * t:2 * t + 24] = (40, 200, 70)[::-1]          # a green square moving right (BGR)
         writer.write(frame)
     writer.release()
-    open_page(page, f"{server}/captioning?mode=video&vsrc=upload")
+    open_page(page, f"{server}/captioning?mode=video&vsrc=upload&reader=shapes")
     upload(page, path)
     page.get_by_text("frames sampled from the first").wait_for(timeout=60_000)
     assert page.locator("h3").first.inner_text().strip()
@@ -70,3 +70,38 @@ def test_a_drawn_square_gets_a_caption(server, page):
     assert page.locator("h3").first.inner_text().strip()
     assert exceptions(page) == []
     screenshot(page, "captioning-drawn")
+
+
+def test_an_uploaded_photo_names_its_objects_and_each_word_shows_its_map(server, page, tmp_path):
+    path = tmp_path / "coffee.png"
+    Image.fromarray(photos.sample_photo("coffee")).save(path)
+    open_page(page, f"{server}/captioning?src=upload")
+    upload(page, path)
+    page.locator("h3").first.wait_for(timeout=60_000)
+    assert "cup" in page.locator("h3").first.inner_text()
+    assert page.get_by_text("composed by rules").count() == 1
+    page.get_by_role("radio", name="dining table", exact=True).click()
+    wait_ready(page)
+    assert page.get_by_text("“dining table”: the detector's box").count() == 1
+    assert page.get_by_text("where the classifier found it").count() == 1
+    assert exceptions(page) == []
+    screenshot(page, "captioning-photo")
+
+
+def test_an_uploaded_real_clip_is_told_in_order_with_each_word_s_frames(server, page, tmp_path):
+    path = tmp_path / "pan.mp4"
+    frames = photos.panned_clip(frames=30)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (frames.shape[2], frames.shape[1]))
+    for frame in frames:
+        writer.write(np.ascontiguousarray(frame[..., ::-1]))
+    writer.release()
+    open_page(page, f"{server}/captioning?mode=video&vsrc=upload")
+    upload(page, path)
+    page.locator("h3").first.wait_for(timeout=60_000)
+    assert page.locator("h3").first.inner_text().strip() == "A person, then a cat."
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
+    page.get_by_role("radio", name="cat", exact=True).click()
+    wait_ready(page)
+    assert page.get_by_text("“cat”: seen in").count() == 1
+    assert exceptions(page) == []
+    screenshot(page, "captioning-real-clip")
