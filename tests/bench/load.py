@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageEnhance
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.Common_pb2 import FileURLsRequest
@@ -31,6 +31,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from websockets.sync.client import connect
 
+from engine.data import photos
 from tests.e2e.harness import streamlit_server
 
 FINISHED_OK = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
@@ -61,16 +62,15 @@ CONTROLS = {
 
 
 def photo(rng: random.Random, size: tuple[int, int] = (1024, 768)) -> bytes:
-    """A JPEG of a few coloured shapes on a textured ground, different for every seed (a user's own photo)."""
-    picture = Image.effect_noise(size, rng.uniform(20, 60)).convert("RGB")
-    draw = ImageDraw.Draw(picture)
-    for _ in range(rng.randint(1, 4)):
-        x, y = rng.randrange(size[0] - 300), rng.randrange(size[1] - 300)
-        box = (x, y, x + rng.randint(80, 300), y + rng.randint(80, 300))
-        colour = tuple(rng.randrange(256) for _ in range(3))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
+    """A JPEG of a real photo, cropped, scaled and lit differently for every seed (a user's own photo: no cache
+    holds it)."""
+    picture = Image.fromarray(photos.sample_photo(rng.choice(sorted(photos.SAMPLES))))
+    width, height = picture.size
+    crop_w, crop_h = round(width * rng.uniform(0.7, 1.0)), round(height * rng.uniform(0.7, 1.0))
+    x, y = rng.randrange(width - crop_w + 1), rng.randrange(height - crop_h + 1)
+    picture = ImageEnhance.Brightness(picture.crop((x, y, x + crop_w, y + crop_h)).resize(size, Image.BICUBIC))
     buffer = io.BytesIO()
-    picture.save(buffer, format="JPEG", quality=88)
+    picture.enhance(rng.uniform(0.8, 1.2)).save(buffer, format="JPEG", quality=88)
     return buffer.getvalue()
 
 

@@ -1,4 +1,5 @@
-"""`make bench`: page first render, slider latency, latency while training runs, and concurrent sessions.
+"""`make bench`: page first render, slider latency, latency while training runs, concurrent sessions, and the
+pretrained photo models.
 
 Not pass/fail: prints a table of numbers for this machine. Uses the shipped checkpoints and a throw-away cache.
 """
@@ -30,7 +31,7 @@ from engine.models import captioner, critical, seq2seq
 from engine.models.dae import LEVELS
 from engine.models.draw import replay_generation
 from engine.train import build_model, make_step
-from tests.bench import follow, load
+from tests.bench import follow, load, vision
 from tests.e2e.harness import CHROMIUM, CHROMIUM_FLAGS, READY, streamlit_server
 
 SESSIONS = 10
@@ -378,6 +379,7 @@ async def main() -> None:
           "live follow on; budget: every follower's page shows it within 1.5 s (p95), and 30 idle followers cost the "
           "server under 0.2 cores.")
     follow.main([])
+    vision.main([])
 
 
 if __name__ == "__main__":
