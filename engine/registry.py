@@ -84,7 +84,16 @@ def config_dict(config: Any) -> dict:
     return dataclasses.asdict(config)
 
 
+def added(default: Any) -> Any:
+    """A config field added after checkpoints were stored: at its default it is left out of the config's hash, so
+    every checkpoint trained before it existed keeps its key (set to anything else, it counts)."""
+    return field(default=default, metadata={"added": True})
+
+
 def config_hash(name: str, config: Any) -> str:
-    """Stable 12-hex key of (model name, every config field)."""
-    blob = json.dumps({"name": name, "config": config_dict(config)}, sort_keys=True)
+    """Stable 12-hex key of (model name, every config field but an added one at its default)."""
+    left_out = {f.name for f in dataclasses.fields(config)
+                if f.metadata.get("added") and getattr(config, f.name) == f.default}
+    counted = {k: v for k, v in config_dict(config).items() if k not in left_out}
+    blob = json.dumps({"name": name, "config": counted}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]

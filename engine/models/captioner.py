@@ -32,9 +32,9 @@ from PIL import Image
 from torch import nn
 
 from engine.data import DataError, caption_sets, media, scenes
-from engine.models import common
+from engine.models import common, vision
 from engine.models.common import BOS, EOS, PAD, Vocab, model_device, pad
-from engine.registry import ModelSpec, register
+from engine.registry import ModelSpec, added, register
 
 # Xu et al. 2015, Table 1: BLEU-4 (0-100) with soft attention, and the best earlier result on each set.
 PAPER_BLEU4 = {"Flickr8k": 19.5, "Flickr30k": 19.1, "COCO": 24.3}
@@ -67,7 +67,22 @@ class CaptionConfig:
     photos: str = ""
     annotations: str = ""       # a COCO captions JSON for the photos folder
     vocab_size: int = 10000     # photos: the most frequent caption words kept (paper: 10,000)
+    # The annotation vectors: "scratch", the CNN below trained with the captioner; or the last feature grid of the
+    # ImageNet-pretrained EfficientNet-Lite0 (the paper used VGG's conv5_4), "lite0" frozen or "lite0-tuned" with
+    # its last block and head trained too. Its cells are 32 px, so grid = size / 32 (224 px: the paper's 7 x 7 of
+    # a 224 x 224 photo is 14 x 14 from VGG; 448 px gives that).
+    encoder: str = added("scratch")
     seed: int = 0
+
+    def __post_init__(self):
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, not {self.encoder!r}")
+        if self.encoder != "scratch" and (self.size % 32 or self.grid != self.size // 32):
+            raise ValueError(f"the pretrained encoder's cells are 32 px, so size must be a multiple of 32 and grid "
+                             f"size / 32 (got size={self.size}, grid={self.grid}; e.g. size=224 grid=7)")
+
+
+ENCODERS = ("scratch", "lite0", "lite0-tuned")
 
 
 @dataclass(frozen=True)
@@ -130,6 +145,31 @@ class ImageEncoder(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         a = self.net(images)                                                   # (B, D, grid, grid)
         return a.flatten(2).transpose(1, 2) + self.place                      # (B, L, D)
+
+
+class PretrainedEncoder(nn.Module):
+    """(B, 3, S, S) pixels in [0, 1] -> (B, L, D): EfficientNet-Lite0's last feature grid (1280-d per 32 px cell,
+    pretrained on ImageNet), projected to D, with a learned embedding of each place added."""
+
+    TUNED = ("_blocks.15.", "_conv_head.", "_bn1.")     # the last block and the head
+
+    def __init__(self, config: CaptionConfig):
+        super().__init__()
+        self.backbone = vision.lite0()
+        for name, p in self.backbone.named_parameters():
+            p.requires_grad = config.encoder == "lite0-tuned" and name.startswith(self.TUNED)
+        self.project = nn.Linear(1280, config.channels)
+        self.place = nn.Parameter(torch.zeros(config.grid * config.grid, config.channels))
+
+    def train(self, mode: bool = True) -> "PretrainedEncoder":
+        # The backbone's batch statistics stay ImageNet's: a few thousand caption photos must not move them.
+        super().train(mode)
+        self.backbone.eval()
+        return self
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        a = self.backbone.features((images * 255 - vision.MEAN) / vision.STD)        # (B, 1280, grid, grid)
+        return self.project(a.flatten(2).transpose(1, 2)) + self.place              # (B, L, D)
 
 
 class FrameEncoder(nn.Module):
@@ -261,7 +301,7 @@ class Caption:
 
 
 def image_captioner(config: CaptionConfig) -> Captioner:
-    return Captioner(ImageEncoder(config), config)
+    return Captioner(ImageEncoder(config) if config.encoder == "scratch" else PretrainedEncoder(config), config)
 
 
 def video_captioner(config: VideoCaptionConfig) -> Captioner:
@@ -439,12 +479,16 @@ def evaluate_videos(model, data, config, deps) -> dict:
 
 
 def image_setting(config: CaptionConfig) -> str:
+    encoder = {"scratch": "a CNN trained with the captioner",
+               "lite0": "EfficientNet-Lite0 pretrained on ImageNet, frozen",
+               "lite0-tuned": "EfficientNet-Lite0 pretrained on ImageNet, last block tuned"}[config.encoder]
     if config.photos:
         return (f"photos from {config.annotations or config.photos} at {config.size} x {config.size} px, "
-                f"{config.vocab_size:,} words, LSTM of {config.hidden}, beam {config.beam}")
+                f"{config.vocab_size:,} words, a {config.grid} x {config.grid} grid from {encoder}, LSTM of "
+                f"{config.hidden}, beam {config.beam}")
     return (f"synthetic shape scenes of {config.size} x {config.size} px, {config.train_scenes:,} for training with "
             f"5 captions each, {config.test_scenes} held out; a {config.grid} x {config.grid} grid of "
-            f"{config.channels}-d annotations from a CNN trained with the captioner, LSTM of {config.hidden}, beam "
+            f"{config.channels}-d annotations from {encoder}, LSTM of {config.hidden}, beam "
             f"{config.beam} (paper: photos, VGG features pretrained on ImageNet, 14 x 14 x 512, LSTM of 1800)")
 
 

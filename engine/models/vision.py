@@ -166,12 +166,18 @@ class EfficientNetLite0(nn.Module):
         return cams.mean((2, 3)) + self._fc.bias, cams
 
 
-@functools.cache
-def classifier() -> EfficientNetLite0:
+def lite0() -> EfficientNetLite0:
+    """A new EfficientNet-Lite0 with the ImageNet weights (the captioner's pretrained encoder trains its own)."""
     model = EfficientNetLite0()
     state = torch.load(verified("classifier"), map_location="cpu", weights_only=True)
     model.load_state_dict({k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}, strict=True)
-    return model.eval()
+    return model
+
+
+@functools.cache
+def classifier() -> EfficientNetLite0:
+    """The one shared, never trained copy that describes photos."""
+    return lite0().eval()
 
 
 def preprocess(rgb: np.ndarray) -> torch.Tensor:

@@ -79,9 +79,46 @@ def test_a_captioner_trains_on_photos_named_on_the_command_line(tmp_path):
     assert "photos from" in metrics["setting"]
 
 
+def photo_flickr_fixture(folder) -> None:
+    """A Flickr8k folder in the original layout made of the real photos installed packages ship, each also
+    mirrored (20 photos), with five captions each made by rule from the word that names it."""
+    from PIL import Image
+
+    from engine.data import photos
+
+    (folder / "Flicker8k_Dataset").mkdir(parents=True)
+    lines = []
+    for name, sample in photos.SAMPLES.items():
+        rgb = photos.sample_photo(name)
+        word = sample.expected[0]
+        for view, pixels in (("", rgb), ("-mirrored", rgb[:, ::-1])):
+            Image.fromarray(pixels.copy()).save(folder / "Flicker8k_Dataset" / f"{name}{view}.jpg", quality=90)
+            for r, text in enumerate((f"A photo of a {word} .", f"A {word} .", f"There is a {word} here .",
+                                      f"A {word} in the picture .", f"The {word} is shown .")):
+                lines.append(f"{name}{view}.jpg#{r}\t{text}")
+    (folder / "Flickr8k.token.txt").write_text("\n".join(lines) + "\n")
+
+
+def test_a_captioner_with_the_pretrained_encoder_trains_on_real_photos(tmp_path):
+    """The configuration that trains a real-photo captioner (on a GPU, with a user's Flickr8k), end to end: the
+    CLI trains it through the engine, and eval reads it back with its setting."""
+    photo_flickr_fixture(tmp_path / "flickr")
+    settings = ["--set", f"photos={tmp_path / 'flickr'}", "--set", "encoder=lite0-tuned", "--set", "size=64",
+                "--set", "grid=2", "--set", "vocab_size=30", "--set", "steps=30"]
+    out = run_cli("train", "captioner", "--preset", "tiny", *settings, cache=tmp_path)
+    assert out.returncode == 0, out.stderr
+    out = run_cli("eval", "captioner", "--preset", "tiny", *settings, "--json", cache=tmp_path)
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout)
+    assert metrics["test_scenes"] == 2 and 0 <= metrics["bleu4"] <= 100
+    assert "2 x 2 grid from EfficientNet-Lite0 pretrained on ImageNet, last block tuned" in metrics["setting"]
+
+
 def test_a_bad_setting_fails_with_one_line(tmp_path):
     for args, message in ((("--set", "beam=wide"), "takes a int"), (("--set", "colour=red"), "FIELD=VALUE"),
-                          (("--set", f"photos={tmp_path / 'missing'}"), "missing is not a folder")):
+                          (("--set", f"photos={tmp_path / 'missing'}"), "missing is not a folder"),
+                          (("--set", "encoder=vgg"), "encoder must be one of scratch, lite0, lite0-tuned"),
+                          (("--set", "encoder=lite0"), "grid size / 32")):
         out = run_cli("train", "captioner", "--preset", "tiny", *args, cache=tmp_path)
         last = out.stderr.splitlines()[-1]
         assert out.returncode == 1 and last.startswith("error: ") and message in last, out.stderr

@@ -98,3 +98,25 @@ def test_a_clip_of_the_wrong_length_is_refused():
     model = captioner.video_captioner(VIDEO).eval()
     with pytest.raises(ValueError, match="6 frames"):
         captioner.describe_clip(model, np.zeros((5, 32, 32, 3), np.uint8), VIDEO, 1)
+
+
+@pytest.mark.parametrize("encoder", ["lite0", "lite0-tuned"])
+def test_the_pretrained_encoder_stays_frozen_or_tunes_only_its_last_block(encoder):
+    from engine.train import make_optimizer
+
+    config = captioner.CaptionConfig(size=64, grid=2, train_scenes=8, test_scenes=2, channels=16, emb=16, hidden=32,
+                                     attend=16, batch_size=4, encoder=encoder)
+    model = captioner.image_captioner(config).train()
+    backbone = model.encoder.backbone
+    first, last = backbone._blocks[0]._depthwise_conv.weight, backbone._blocks[15]._project_conv.weight
+    before = {"first": first.clone(), "last": last.clone(), "stats": backbone._bn1.running_mean.clone()}
+    data, generator = captioner.image_data(config), torch.Generator().manual_seed(0)
+    optimizer = make_optimizer(model, config)
+    for _ in range(3):
+        optimizer.zero_grad()
+        captioner.train_step(model, data, config, generator).backward()
+        optimizer.step()
+    assert torch.equal(first, before["first"])                              # ImageNet's early layers are kept
+    assert torch.equal(backbone._bn1.running_mean, before["stats"])          # and so are its batch statistics
+    assert torch.equal(last, before["last"]) == (encoder == "lite0")
+    assert model.encode(data.x[:2]).shape == (2, 4, 16)                      # a 2 x 2 grid of 16-d annotations

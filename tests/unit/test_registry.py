@@ -146,3 +146,23 @@ def test_config_hash_depends_on_model_name():
 def test_real_presets_have_distinct_hashes():
     hashes = [registry.config_hash(s.name, s.config(p)) for s in registry.list_models() for p in PRESETS]
     assert len(set(hashes)) == len(hashes)
+
+
+def test_a_field_added_later_keeps_old_keys_until_it_is_set():
+    import dataclasses
+    import hashlib
+    import json
+
+    @dataclasses.dataclass(frozen=True)
+    class Before:
+        width: int = 8
+
+    @dataclasses.dataclass(frozen=True)
+    class After:
+        width: int = 8
+        depth: int = registry.added(1)
+
+    old = hashlib.sha256(json.dumps({"name": "m", "config": {"width": 8}}, sort_keys=True).encode()).hexdigest()[:12]
+    assert registry.config_hash("m", Before()) == old == registry.config_hash("m", After())
+    assert registry.config_hash("m", After(depth=2)) != old
+    assert registry.config_dict(After()) == {"width": 8, "depth": 1}       # stored configs still name it
