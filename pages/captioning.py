@@ -124,10 +124,10 @@ def word_labels(words: list[str], ended: bool) -> list[str]:
 
 
 @st.cache_resource(max_entries=2048, show_spinner=False)
-def overlay_png(picture: tuple, word: int, size: int, _seen: np.ndarray, _alpha: np.ndarray) -> bytes:
-    """A word's attention over the image as a PNG, made once per (checkpoint, image, beam) and word, and shared by
+def overlay_jpeg(picture: tuple, word: int, size: int, _seen: np.ndarray, _alpha: np.ndarray) -> bytes:
+    """A word's attention over the image as a JPEG, made once per (checkpoint, image, beam) and word, and shared by
     every session showing it (a class on the same scene gets one set)."""
-    return images.png(images.attention_overlay(_seen, _alpha, size))
+    return images.jpeg(images.attention_overlay(_seen, _alpha, size))
 
 
 def attention_strip(picture: tuple, seen: np.ndarray, labels: list[str], attention: np.ndarray,
@@ -136,8 +136,8 @@ def attention_strip(picture: tuple, seen: np.ndarray, labels: list[str], attenti
         columns = st.columns(per_row)
         for i in range(start, min(start + per_row, len(labels))):
             mark = {True: " ✓", False: " ✗"}.get(marks.get(i), "")
-            columns[i - start].image(overlay_png(picture, i, 128, seen, attention[i]), caption=labels[i] + mark,
-                                     width="stretch", output_format="PNG")
+            columns[i - start].image(overlay_jpeg(picture, i, 128, seen, attention[i]), caption=labels[i] + mark,
+                                     width="stretch", output_format="JPEG")
 
 
 def source_and_reader(sources: dict, source_key: str) -> tuple[str, str]:
@@ -225,9 +225,9 @@ def image_caption(picture: tuple, caption: captioner.Caption, seen: np.ndarray, 
     picked = left.pills("Enlarge a word", range(len(labels)), format_func=labels.__getitem__, key=key("word"),
                         default=0)
     if picked is not None and picked < len(labels):
-        right.image(overlay_png(picture, picked, 384, seen, caption.attention[picked]),
+        right.image(overlay_jpeg(picture, picked, 384, seen, caption.attention[picked]),
                     caption=f"“{labels[picked]}”: attention over the {config.grid} x {config.grid} grid",
-                    width="stretch", output_format="PNG")
+                    width="stretch", output_format="JPEG")
         boxes = [t.box for t in scene.things] if scene is not None else []
         left.image(images.with_boxes(seen, boxes), width=256,
                    caption=f"what the model sees ({config.size} x {config.size} px)"
@@ -407,10 +407,10 @@ RULES = ("This sentence is **composed by rules** from what a pretrained COCO obj
 
 
 @st.cache_resource(max_entries=1024, show_spinner=False)
-def photo_png(sha: str, what: str, width: int, _rgb: np.ndarray, _cam: np.ndarray | None, _boxes: tuple) -> bytes:
-    """A photo with a map and boxes as a PNG, made once per (photo, word or guess, width) and shared by every
+def photo_jpeg(sha: str, what: str, width: int, _rgb: np.ndarray, _cam: np.ndarray | None, _boxes: tuple) -> bytes:
+    """A photo with a map and boxes as a JPEG, made once per (photo, word or guess, width) and shared by every
     session showing it."""
-    return images.png(images.photo_map(_rgb, _cam, _boxes, width))
+    return images.jpeg(images.photo_map(_rgb, _cam, _boxes, width))
 
 
 def photo_view(rgb: np.ndarray) -> None:
@@ -435,20 +435,20 @@ def photo_words(sha: str, rgb: np.ndarray, description: vision.PhotoDescription)
     if nouns:
         columns = st.columns(max(3, len(nouns)))
         for i, noun in enumerate(nouns):
-            columns[i].image(photo_png(sha, f"noun{i}", 256, rgb, noun.cam, noun.boxes), caption=noun_label(noun),
-                             width="stretch", output_format="PNG")
+            columns[i].image(photo_jpeg(sha, f"noun{i}", 256, rgb, noun.cam, noun.boxes), caption=noun_label(noun),
+                             width="stretch", output_format="JPEG")
         left, right = st.columns(2)
         picked = left.pills("Enlarge a word", range(len(nouns)), format_func=lambda i: nouns[i].word,
                             key=key("noun"), default=0)
         if picked is not None and picked < len(nouns):
             noun = nouns[picked]
-            left.image(photo_png(sha, f"boxes{picked}", 384, rgb, None, noun.boxes), width="stretch",
-                       output_format="PNG",
+            left.image(photo_jpeg(sha, f"boxes{picked}", 384, rgb, None, noun.boxes), width="stretch",
+                       output_format="JPEG",
                        caption=(f"“{noun.word}”: the detector's {'box' if noun.count == 1 else 'boxes'} "
                                 f"(best score {noun.score:.2f})") if noun.boxes else "the photo")
             if noun.cam is not None:
-                right.image(photo_png(sha, f"cam{picked}", 384, rgb, noun.cam, ()), width="stretch",
-                            output_format="PNG",
+                right.image(photo_jpeg(sha, f"cam{picked}", 384, rgb, noun.cam, ()), width="stretch",
+                            output_format="JPEG",
                             caption=f"“{noun.word}”: where the classifier found it, from its ImageNet classes "
                                     f"{', '.join(noun.cam_classes)} (probability)")
             else:
@@ -457,7 +457,7 @@ def photo_words(sha: str, rgb: np.ndarray, description: vision.PhotoDescription)
     st.markdown("**ImageNet's top 5**, each with its class activation map:")
     columns = st.columns(len(description.guesses))
     for i, guess in enumerate(description.guesses):
-        columns[i].image(photo_png(sha, f"guess{i}", 192, rgb, guess.cam, ()), width="stretch", output_format="PNG",
+        columns[i].image(photo_jpeg(sha, f"guess{i}", 192, rgb, guess.cam, ()), width="stretch", output_format="JPEG",
                          caption=f"{guess.name} ({guess.word}) {guess.probability:.2f}")
 
 

@@ -74,9 +74,18 @@ def tile(images: list[np.ndarray], cols: int, pad: int = 4, background: int = 60
 
 
 def png(rgb: np.ndarray) -> bytes:
-    """A uint8 picture (grey or RGB) encoded once, to be shown many times (st.image encodes an array on every run)."""
+    """A uint8 picture (grey or RGB) encoded once, to be shown many times (st.image encodes an array on every run).
+    zlib's fastest level: a fifth of the default's time, files a few percent larger."""
     buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
+    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def jpeg(rgb: np.ndarray) -> bytes:
+    """A photo-like RGB picture (a photo, or attention laid over one) as JPEG: a hundredth of a PNG's encoding time
+    and a seventh of its size, with no loss the eye sees in such pictures."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
 
 
