@@ -61,22 +61,19 @@ def filterbank(params: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor
 
     params = (g~_X, g~_Y, log sigma^2, log delta~, log gamma), linear in h^dec (paper eq. 21-24).
     """
-    gx_, gy_, log_var, log_delta, log_gamma = params.unbind(-1)                     # each (B,)
-    gx = (SIZE + 1) / 2 * (gx_ + 1)
-    gy = (SIZE + 1) / 2 * (gy_ + 1)
-    delta = (SIZE - 1) / max(n - 1, 1) * torch.exp(log_delta)
+    g = (SIZE + 1) / 2 * (params[:, :2] + 1)                                        # (B, 2): g_X, g_Y
+    log_var, log_delta, log_gamma = params[:, 2], params[:, 3], params[:, 4]
+    delta = (SIZE - 1) / max(n - 1, 1) * torch.exp(log_delta)                      # (B,)
     var = torch.exp(log_var)
     offsets = torch.arange(1, n + 1, device=params.device) - n / 2 - 0.5          # (N,): i - N/2 - 0.5
-    mu_x = gx[:, None] + offsets[None] * delta[:, None]                             # (B, N)
-    mu_y = gy[:, None] + offsets[None] * delta[:, None]
+    mu = g[..., None] + (offsets * delta[:, None])[:, None]                        # (B, 2, N): both axes at once
     pixels = torch.arange(1, SIZE + 1, device=params.device, dtype=params.dtype)    # (28,): 1-based as in the paper
     # exp(-(a - mu)^2 / 2 sigma^2) / Z is a softmax over pixels a: each filter sums to 1 even when its centre lies
     # far outside the image, where the plain exponentials would all underflow to 0.
-    fx = torch.softmax(-(pixels[None, None] - mu_x[..., None]) ** 2 / (2 * var[:, None, None]), -1)   # (B, N, 28)
-    fy = torch.softmax(-(pixels[None, None] - mu_y[..., None]) ** 2 / (2 * var[:, None, None]), -1)
+    f = torch.softmax((pixels - mu[..., None]) ** 2 / (-2 * var[:, None, None, None]), -1)    # (B, 2, N, 28)
     gamma = torch.exp(log_gamma)
-    window = {"gx": gx, "gy": gy, "delta": delta, "sigma": var.sqrt(), "gamma": gamma}
-    return fx, fy, gamma, window
+    window = {"gx": g[:, 0], "gy": g[:, 1], "delta": delta, "sigma": var.sqrt(), "gamma": gamma}
+    return f[:, 0], f[:, 1], gamma, window
 
 
 def read_glimpse(image: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor) -> torch.Tensor:
@@ -119,8 +116,13 @@ class AttentiveRead(nn.Module):
         self.size = 2 * self.n * self.n
 
     def forward(self, x, x_hat, h_dec):
-        fx, fy, gamma, window = filterbank(self.params(h_dec), self.n)
-        glimpse = torch.cat([read_glimpse(x, fx, fy), read_glimpse(x_hat, fx, fy)], -1)   # (B, 2*N*N)
+        return self.glimpse(x, x_hat, self.params(h_dec))
+
+    def glimpse(self, x, x_hat, params):
+        """The read from raw window params (B, 5): (B, 2*N*N) and the window."""
+        fx, fy, gamma, window = filterbank(params, self.n)
+        both = torch.stack([x, x_hat], 1).view(-1, 2, SIZE, SIZE)                     # (B, 2, 28, 28)
+        glimpse = (fy[:, None] @ both @ fx.transpose(1, 2)[:, None]).flatten(1)        # (B, 2 N N)
         return gamma[:, None] * glimpse, window
 
 
@@ -132,8 +134,12 @@ class AttentiveWrite(nn.Module):
         self.params = window_params(config.dec_size, self.n, write=True)
 
     def forward(self, h_dec):
-        fx, fy, gamma, window = filterbank(self.params(h_dec), self.n)
-        return write_patch(self.patch(h_dec), fx, fy) / gamma[:, None], window
+        return self.draw(self.patch(h_dec), self.params(h_dec))
+
+    def draw(self, patch, params):
+        """The canvas update from a patch (B, N*N) and raw window params (B, 5), and the window."""
+        fx, fy, gamma, window = filterbank(params, self.n)
+        return write_patch(patch, fx, fy) / gamma[:, None], window
 
 
 class FullRead(nn.Module):
@@ -158,6 +164,15 @@ class FullWrite(nn.Module):
 
 # ---------------------------------------------------------------- the network
 
+def lstm(gates: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """nn.LSTMCell's update from its summed pre-activations (B, 4H), in PyTorch's gate order i, f, g, o: one
+    sigmoid over all four (the g slice unused) instead of three."""
+    hidden = cell.shape[-1]
+    s = torch.sigmoid(gates)
+    cell = s[:, hidden:2 * hidden] * cell + s[:, :hidden] * torch.tanh(gates[:, 2 * hidden:3 * hidden])
+    return s[:, 3 * hidden:] * torch.tanh(cell), cell
+
+
 class Draw(nn.Module):
     def __init__(self, config: DrawConfig, attention: bool):
         super().__init__()
@@ -171,31 +186,58 @@ class Draw(nn.Module):
         # c_0, a learned bias for both variants: the background starts dark, so the writes are spent on ink.
         self.canvas0 = nn.Parameter(torch.zeros(SIZE * SIZE))
 
-    def _zeros(self, batch: int, size: int, device) -> torch.Tensor:
-        return torch.zeros(batch, size, device=device)
-
     def forward(self, x: torch.Tensor, noise: torch.Tensor, record: bool = False):
         """Run the inference network on binary images x (B, 784) with eps noise (T, B, z).
 
         Returns reconstruction loss (B,), KL (B,) in nats, and when record=True the canvases (T, B, 784) and the
         read and write windows per step.
+
+        The arithmetic is nn.LSTMCell's and the paper's, grouped into fewer and larger products (a step is mostly
+        small operations on 2 cores): h^dec_{t-1} and h^enc_{t-1} enter the encoder's gates through one product;
+        the attention network gets its write patch, write window and next read window from h^dec_t in one product;
+        and the baseline, which reads [x, x - sigmoid(c_{t-1})] whole, makes the share of its gates that comes from
+        the unchanging x once: W_x x + W_e (x - s) = (W_x + W_e) x - W_e s. tests/unit/test_draw.py checks the
+        loss and every gradient against the plain formulation.
         """
         c = self.config
-        b, dev = len(x), x.device
+        b = len(x)
         canvas = self.canvas0.expand(b, -1)
-        h_enc, c_enc = self._zeros(b, c.enc_size, dev), self._zeros(b, c.enc_size, dev)
-        h_dec, c_dec = self._zeros(b, c.dec_size, dev), self._zeros(b, c.dec_size, dev)
-        kl = torch.zeros(b, device=dev)
+        h_enc, c_enc = x.new_zeros(b, c.enc_size), x.new_zeros(b, c.enc_size)
+        h_dec, c_dec = x.new_zeros(b, c.dec_size), x.new_zeros(b, c.dec_size)
+        kl = x.new_zeros(b)
         trace = {"canvases": [], "read": [], "write": []}
+        enc = self.encoder
+        w_read = enc.weight_ih[:, :self.read.size]                                       # (4 enc, read)
+        w_state = torch.cat([enc.weight_ih[:, self.read.size:], enc.weight_hh], 1)      # (4 enc, dec + enc)
+        bias = enc.bias_ih + enc.bias_hh
+        if self.attention:
+            n = self.write.n
+            heads = (self.write.patch, self.write.params, self.read.params)
+            w_heads = torch.cat([h.weight for h in heads])                              # (N N + 5 + 5, dec)
+            b_heads = torch.cat([h.bias for h in heads])
+            read_params = self.read.params.bias.expand(b, -1)                          # h^dec_0 = 0
+        else:
+            w_x, w_err = w_read[:, :SIZE * SIZE], w_read[:, SIZE * SIZE:]
+            fixed = F.linear(x, w_x + w_err, bias)                                     # (B, 4 enc)
         for t in range(c.glimpses):
-            x_hat = x - torch.sigmoid(canvas)                                              # error image
-            r, read_window = self.read(x, x_hat, h_dec)
-            h_enc, c_enc = self.encoder(torch.cat([r, h_dec], -1), (h_enc, c_enc))
+            state = torch.cat([h_dec, h_enc], -1)                                      # (B, dec + enc)
+            if self.attention:
+                r, read_window = self.read.glimpse(x, x - torch.sigmoid(canvas), read_params)
+                gates = torch.addmm(F.linear(r, w_read, bias), state, w_state.t())
+            else:
+                read_window = None
+                gates = torch.addmm(torch.addmm(fixed, torch.sigmoid(canvas), w_err.t(), alpha=-1), state,
+                                    w_state.t())
+            h_enc, c_enc = lstm(gates, c_enc)
             mu, log_sigma = self.q(h_enc).chunk(2, -1)                                    # (B, z) each
             z = mu + torch.exp(log_sigma) * noise[t]
             kl = kl + 0.5 * (mu ** 2 + torch.exp(2 * log_sigma) - 2 * log_sigma - 1).sum(-1)
             h_dec, c_dec = self.decoder(z, (h_dec, c_dec))
-            update, write_window = self.write(h_dec)
+            if self.attention:
+                patch, write_params, read_params = F.linear(h_dec, w_heads, b_heads).split([n * n, 5, 5], -1)
+                update, write_window = self.write.draw(patch, write_params)
+            else:
+                update, write_window = self.write(h_dec)
             canvas = canvas + update
             if record:
                 trace["canvases"].append(torch.sigmoid(canvas).detach().cpu())
@@ -208,9 +250,9 @@ class Draw(nn.Module):
     def generate(self, noise: torch.Tensor) -> dict:
         """Sample from the prior: z_t = eps_t (T, B, z). Returns canvases (T, B, 784) and write windows."""
         c = self.config
-        b, dev = noise.shape[1], noise.device
+        b = noise.shape[1]
         canvas = self.canvas0.expand(b, -1)
-        h_dec, c_dec = self._zeros(b, c.dec_size, dev), self._zeros(b, c.dec_size, dev)
+        h_dec, c_dec = noise.new_zeros(b, c.dec_size), noise.new_zeros(b, c.dec_size)
         trace = {"canvases": [], "read": [], "write": []}
         for t in range(c.glimpses):
             h_dec, c_dec = self.decoder(noise[t], (h_dec, c_dec))

@@ -99,7 +99,7 @@ def test_an_uploaded_real_clip_is_told_in_order_with_each_word_s_frames(server, 
     upload(page, path)
     page.locator("h3").first.wait_for(timeout=60_000)
     assert page.locator("h3").first.inner_text().strip() == "A person, then a cat."
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)     # drawn after the heading
     page.get_by_role("radio", name="cat", exact=True).click()
     wait_ready(page)
     assert page.get_by_text("“cat”: seen in").count() == 1

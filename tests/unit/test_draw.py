@@ -1,6 +1,7 @@
 """DRAW's Gaussian filterbank attention and the network's shapes (Gregor et al. 2015, section 3.2)."""
 import math
 
+import pytest
 import torch
 
 from engine.models.draw import SIZE, WINDOW_FIELDS, Draw, DrawConfig, DrawPair, filterbank, read_glimpse, write_patch
@@ -65,3 +66,53 @@ def test_the_pair_keeps_two_independent_networks():
     assert pair.variant(True) is pair.attention and pair.variant(False) is pair.baseline
     att = {id(p) for p in pair.attention.parameters()}
     assert not att & {id(p) for p in pair.baseline.parameters()}
+
+
+def plain_loss(net: Draw, x: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """The paper's step written out with the network's own modules, one operation per formula (no grouping)."""
+    c = net.config
+    b = len(x)
+    canvas = net.canvas0.expand(b, -1)
+    h_enc = c_enc = torch.zeros(b, c.enc_size, dtype=x.dtype)
+    h_dec = c_dec = torch.zeros(b, c.dec_size, dtype=x.dtype)
+    kl = torch.zeros(b, dtype=x.dtype)
+    for t in range(c.glimpses):
+        x_hat = x - torch.sigmoid(canvas)
+        if net.attention:
+            fx, fy, gamma, _ = filterbank(net.read.params(h_dec), net.read.n)
+            r = gamma[:, None] * torch.cat([read_glimpse(x, fx, fy), read_glimpse(x_hat, fx, fy)], -1)
+        else:
+            r = torch.cat([x, x_hat], -1)
+        h_enc, c_enc = net.encoder(torch.cat([r, h_dec], -1), (h_enc, c_enc))
+        mu, log_sigma = net.q(h_enc).chunk(2, -1)
+        z = mu + torch.exp(log_sigma) * noise[t]
+        kl = kl + 0.5 * (mu ** 2 + torch.exp(2 * log_sigma) - 2 * log_sigma - 1).sum(-1)
+        h_dec, c_dec = net.decoder(z, (h_dec, c_dec))
+        if net.attention:
+            fx, fy, gamma, _ = filterbank(net.write.params(h_dec), net.write.n)
+            canvas = canvas + write_patch(net.write.patch(h_dec), fx, fy) / gamma[:, None]
+        else:
+            canvas = canvas + net.write.out(h_dec)
+    recon = torch.nn.functional.binary_cross_entropy_with_logits(canvas, x, reduction="none").sum(-1)
+    return (recon + kl).mean()
+
+
+@pytest.mark.parametrize("attention", [True, False])
+def test_the_grouped_step_is_the_plain_step(attention):
+    """Same loss and same gradient for every weight, in float64, as the formulas written one by one."""
+    torch.manual_seed(0)
+    config = DrawConfig(glimpses=4, enc_size=32, dec_size=24, z_size=5, read_n=3, write_n=4)
+    net = Draw(config, attention).double()
+    with torch.no_grad():                                     # a trained-looking state, not the zero-ish start
+        for p in net.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    x = torch.bernoulli(torch.rand(6, SIZE * SIZE, dtype=torch.float64))
+    noise = torch.randn(config.glimpses, 6, config.z_size, dtype=torch.float64)
+    recon, kl, _ = net(x, noise)
+    fast = (recon + kl).mean()
+    fast_grads = torch.autograd.grad(fast, list(net.parameters()))
+    plain = plain_loss(net, x, noise)
+    plain_grads = torch.autograd.grad(plain, list(net.parameters()))
+    torch.testing.assert_close(fast, plain, rtol=1e-10, atol=1e-10)
+    for (name, _), a, b in zip(net.named_parameters(), fast_grads, plain_grads):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10, msg=name)

@@ -1,0 +1,93 @@
+"""How close each model's training step comes to what this machine can do.
+
+For every registered model, on one preset: steps per second and samples per second, the floating-point operations
+of one step counted by PyTorch's own counter (`torch.utils.flop_counter`: matrix products and convolutions, forward
+and backward), and the FLOP/s achieved as a share of this machine's peak, a large float32 matrix product measured in
+the same run with the same threads. Not pass/fail: prints one table.
+
+    python -m tests.bench.throughput [--preset cpu] [--steps 20] [--threads N] [--models draw gan ...]
+"""
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from engine import registry
+from engine.device import get_device, thread_count
+from engine.train import build_model, make_step
+
+
+def peak_flops(side: int = 2048, repeats: int = 5) -> float:
+    """The best FLOP/s of a side x side float32 matrix product (2 side^3 operations) on the training device."""
+    device = get_device()
+    a, b = torch.randn(side, side, device=device), torch.randn(side, side, device=device)
+    best = float("inf")
+    for _ in range(repeats + 1):                # the first product warms the library up
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * side ** 3 / best
+
+
+def step_flops(step) -> int:
+    """Operations of one call of `step`, as PyTorch counts them."""
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops()
+
+
+def measure(name: str, preset: str, steps: int) -> dict:
+    spec = registry.get(name)
+    config = spec.config(preset)
+    model, data = build_model(spec, config), spec.data(config)
+    model.train()
+    step = make_step(spec, model, data, config, torch.Generator().manual_seed(0))
+    step()                                      # first steps allocate and record initial states
+    flops = step_flops(step)
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        if get_device().type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    seconds = statistics.median(times)
+    batch = getattr(config, "batch_size", None)
+    return {"model": name, "seconds": seconds, "steps_per_s": 1 / seconds,
+            "samples_per_s": batch / seconds if batch else None, "flops": flops, "flops_per_s": flops / seconds}
+
+
+def main(argv: list[str] | None = None, report=print) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="cpu", choices=registry.PRESETS)
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per model (median reported)")
+    parser.add_argument("--threads", type=int, default=thread_count("worker"),
+                        help="torch threads, as a training worker uses (default: cores - 1)")
+    parser.add_argument("--models", nargs="+", default=[s.name for s in registry.list_models()])
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    peak = peak_flops()
+    rows = [measure(name, args.preset, args.steps) for name in args.models]
+    report(f"\nTraining steps, preset {args.preset}, {args.threads} thread(s), {get_device()} on "
+           f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores), torch {torch.__version__}; "
+           f"peak: {peak / 1e9:.1f} GFLOP/s (2048 x 2048 float32 matmul)")
+    report("| model | ms / step | steps / s | samples / s | MFLOP / step | GFLOP/s | share of peak |")
+    report("|---|---|---|---|---|---|---|")
+    for r in rows:
+        samples = f"{r['samples_per_s']:,.0f}" if r["samples_per_s"] else "-"
+        report(f"| {r['model']} | {r['seconds'] * 1000:.1f} | {r['steps_per_s']:.1f} | {samples} | "
+               f"{r['flops'] / 1e6:,.1f} | {r['flops_per_s'] / 1e9:.2f} | {r['flops_per_s'] / peak:.0%} |")
+        r["share"] = r["flops_per_s"] / peak
+    return rows
+
+
+if __name__ == "__main__":
+    main()
