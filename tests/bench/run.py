@@ -1,5 +1,5 @@
-"""`make bench`: page first render, slider latency, latency while training runs, concurrent sessions, and the
-pretrained photo models.
+"""`make bench`: page first render, slider latency, latency while training runs, concurrent sessions, the
+pretrained photo models, and every model's training throughput.
 
 Not pass/fail: prints a table of numbers for this machine. Uses the shipped checkpoints and a throw-away cache.
 """
@@ -31,7 +31,7 @@ from engine.models import captioner, critical, seq2seq
 from engine.models.dae import LEVELS
 from engine.models.draw import replay_generation
 from engine.train import build_model, make_step
-from tests.bench import follow, load, vision
+from tests.bench import follow, load, throughput, vision
 from tests.e2e.harness import CHROMIUM, CHROMIUM_FLAGS, READY, streamlit_server
 
 SESSIONS = 10
@@ -380,6 +380,7 @@ async def main() -> None:
           "server under 0.2 cores.")
     follow.main([])
     vision.main([])
+    throughput.main([])
 
 
 if __name__ == "__main__":

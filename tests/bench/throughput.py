@@ -6,6 +6,8 @@ and backward), and the FLOP/s achieved as a share of this machine's peak, a larg
 the same run with the same threads. Not pass/fail: prints one table.
 
     python -m tests.bench.throughput [--preset cpu] [--steps 20] [--threads N] [--models draw gan ...]
+
+On a CUDA machine, `--preset gpu` measures the gpu presets on the GPU against its own matmul peak.
 """
 import argparse
 import os

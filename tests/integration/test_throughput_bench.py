@@ -1,0 +1,13 @@
+"""The training throughput bench in its short form: it runs, counts real work and prints its table."""
+from tests.bench import throughput
+
+
+def test_the_throughput_table_counts_every_step():
+    lines = []
+    rows = throughput.main(["--preset", "tiny", "--steps", "2", "--models", "draw", "mnist_classifier"],
+                           report=lines.append)
+    assert [r["model"] for r in rows] == ["draw", "mnist_classifier"]
+    for row in rows:
+        assert row["flops"] > 1e5 and row["steps_per_s"] > 0 and 0 < row["share"] < 2
+    print("\n".join(lines))
+    assert lines[1].startswith("| model |") and len(lines) == 5
