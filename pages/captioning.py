@@ -488,11 +488,18 @@ def photo_clip_view(frames: np.ndarray) -> None:
     except DataError as e:
         st.error(str(e), icon=":material/error:")
         return
-    st.fragment(photo_clip_words)(frames, description)
+    st.fragment(photo_clip_words)(sha, frames, description)
     share_photo_clip(description)
 
 
-def photo_clip_words(frames: np.ndarray, description: vision.VideoDescription) -> None:
+@st.cache_resource(max_entries=256, show_spinner=False)
+def track_strip_jpeg(sha: str, track: int, _frames: np.ndarray, _boxes: tuple, _weights: np.ndarray) -> bytes:
+    """A noun's frames with its boxes, framed by how surely it was seen: made once per (clip, noun), shared."""
+    boxed = np.stack([images.photo_map(f, None, boxes, _frames.shape[2]) for f, boxes in zip(_frames, _boxes)])
+    return images.jpeg(images.frame_strip(boxed, _weights))
+
+
+def photo_clip_words(sha: str, frames: np.ndarray, description: vision.VideoDescription) -> None:
     st.markdown(f"### {description.sentence}")
     st.caption(f"Composed by rules from the objects a pretrained COCO detector found in each of the {len(frames)} "
                "sampled frames, in the order they appear; not written by a learned captioner. For each noun, its "
@@ -502,15 +509,14 @@ def photo_clip_words(frames: np.ndarray, description: vision.VideoDescription) -
     if not tracks:
         st.image(images.frame_strip(frames, np.ones(len(frames))), caption="the sampled frames", width="stretch")
         return
-    labels = [t.phrase for t in tracks]
-    st.altair_chart(frames_chart(labels, description.attention(), {}), width="stretch")
+    labels, attention = [t.phrase for t in tracks], description.attention()
+    st.altair_chart(frames_chart(labels, attention, {}), width="stretch")
     picked = st.pills("Show a word's frames", range(len(tracks)), format_func=lambda i: tracks[i].word,
                       key=key("vnoun"), default=0)
     if picked is not None and picked < len(tracks):
         track = tracks[picked]
-        boxed = np.stack([images.photo_map(f, None, boxes, frames.shape[2]) for f, boxes in zip(frames, track.boxes)])
-        st.image(images.frame_strip(boxed, description.attention()[picked]), width="stretch",
-                 caption=f"“{track.word}”: seen in {int((track.presence > 0).sum())} of {len(frames)} frames, "
+        st.image(track_strip_jpeg(sha, picked, frames, track.boxes, attention[picked]), width="stretch",
+                 output_format="JPEG", caption=f"“{track.word}”: seen in {int((track.presence > 0).sum())} of {len(frames)} frames, "
                          "framed in amber as surely as it was seen, with the detector's boxes")
 
 

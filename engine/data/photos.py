@@ -4,14 +4,12 @@ without importing those packages, and a clip panned across two of them.
 They are what the captioning studio offers before anyone uploads, and what the tests describe. Each comes with
 the words a person would accept for its main object, so the pretrained photo models can be scored on them.
 """
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from engine.data import DataError
+from engine.data import package_file
 
 
 @dataclass(frozen=True)
@@ -44,20 +42,9 @@ SAMPLES = {
 }
 
 
-def sample_path(name: str) -> Path:
-    sample = SAMPLES[name]
-    spec = importlib.util.find_spec(sample.package)
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"the sample photos of {sample.package} are not installed; run `make setup`")
-    path = Path(list(spec.submodule_search_locations)[0]) / sample.path
-    if not path.is_file():
-        raise DataError(f"{sample.package} has no {sample.path}; run `make setup`")
-    return path
-
-
 def sample_photo(name: str) -> np.ndarray:
     """(H, W, 3) uint8 RGB."""
-    with Image.open(sample_path(name)) as img:
+    with Image.open(package_file(SAMPLES[name].package, SAMPLES[name].path)) as img:
         return np.asarray(img.convert("RGB"))
 
 

@@ -85,9 +85,12 @@ def filterbank(params: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor
 
 
 def read_glimpse(image: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor) -> torch.Tensor:
-    """F_Y x F_X^T: (B, 784) image -> (B, N*N) glimpse."""
-    img = image.view(-1, SIZE, SIZE)                                                # (B, 28, 28)
-    return (fy @ img @ fx.transpose(1, 2)).flatten(1)                               # (B, N, N) -> (B, N*N)
+    """F_Y x F_X^T: images (B, 784), or (B, K, 784) read through the same window -> glimpses (B, N*N) or
+    (B, K, N*N)."""
+    img = image.unflatten(-1, (SIZE, SIZE))                                        # (B, [K,] 28, 28)
+    if img.dim() == 4:
+        fx, fy = fx[:, None], fy[:, None]
+    return (fy @ img @ fx.transpose(-1, -2)).flatten(-2)                            # (B, [K,] N*N)
 
 
 def write_patch(patch: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor) -> torch.Tensor:
@@ -123,14 +126,11 @@ class AttentiveRead(nn.Module):
         self.params = window_params(config.dec_size, self.n, write=False)
         self.size = 2 * self.n * self.n
 
-    def forward(self, x, x_hat, h_dec):
-        return self.glimpse(x, x_hat, self.params(h_dec))
-
-    def glimpse(self, x, x_hat, params):
-        """The read from raw window params (B, 5): (B, 2*N*N) and the window."""
+    def forward(self, x, x_hat, params):
+        """The read of the image and the error image through the window of raw params (B, 5) (made from
+        h^dec_{t-1} by self.params): (B, 2*N*N), and the window."""
         fx, fy, gamma, window = filterbank(params, self.n)
-        both = torch.stack([x, x_hat], 1).view(-1, 2, SIZE, SIZE)                     # (B, 2, 28, 28)
-        glimpse = (fy[:, None] @ both @ fx.transpose(1, 2)[:, None]).flatten(1)        # (B, 2 N N)
+        glimpse = read_glimpse(torch.stack([x, x_hat], 1), fx, fy).flatten(1)          # both in one product
         return gamma[:, None] * glimpse, window
 
 
@@ -148,15 +148,6 @@ class AttentiveWrite(nn.Module):
         """The canvas update from a patch (B, N*N) and raw window params (B, 5), and the window."""
         fx, fy, gamma, window = filterbank(params, self.n)
         return write_patch(patch, fx, fy) / gamma[:, None], window
-
-
-class FullRead(nn.Module):
-    """Baseline: the whole image and error image."""
-
-    size = 2 * SIZE * SIZE
-
-    def forward(self, x, x_hat, h_dec):
-        return torch.cat([x, x_hat], -1), None
 
 
 class FullWrite(nn.Module):
@@ -186,9 +177,11 @@ class Draw(nn.Module):
         super().__init__()
         self.config = config
         self.attention = attention
-        self.read = AttentiveRead(config) if attention else FullRead()
+        # The baseline reads the whole image and error image (Draw.forward uses them directly).
+        self.read = AttentiveRead(config) if attention else None
+        self.read_size = self.read.size if attention else 2 * SIZE * SIZE
         self.write = AttentiveWrite(config) if attention else FullWrite(config)
-        self.encoder = nn.LSTMCell(self.read.size + config.dec_size, config.enc_size)
+        self.encoder = nn.LSTMCell(self.read_size + config.dec_size, config.enc_size)
         self.decoder = nn.LSTMCell(config.z_size, config.dec_size)
         self.q = nn.Linear(config.enc_size, 2 * config.z_size)        # mu and log sigma of Q(z_t | h^enc_t)
         # c_0, a learned bias for both variants: the background starts dark, so the writes are spent on ink.
@@ -217,8 +210,8 @@ class Draw(nn.Module):
         trace = {"canvases": [], "read": [], "write": []}
         enc, dec = self.encoder, self.decoder
         dec_bias = dec.bias_ih + dec.bias_hh
-        w_read = enc.weight_ih[:, :self.read.size]                                       # (4 enc, read)
-        w_state = torch.cat([enc.weight_ih[:, self.read.size:], enc.weight_hh], 1)      # (4 enc, dec + enc)
+        w_read = enc.weight_ih[:, :self.read_size]                                       # (4 enc, read)
+        w_state = torch.cat([enc.weight_ih[:, self.read_size:], enc.weight_hh], 1)      # (4 enc, dec + enc)
         bias = enc.bias_ih + enc.bias_hh
         if self.attention:
             n = self.write.n
@@ -232,7 +225,7 @@ class Draw(nn.Module):
         for t in range(c.glimpses):
             state = torch.cat([h_dec, h_enc], -1)                                      # (B, dec + enc)
             if self.attention:
-                r, read_window = self.read.glimpse(x, x - torch.sigmoid(canvas), read_params)
+                r, read_window = self.read(x, x - torch.sigmoid(canvas), read_params)
                 gates = torch.addmm(F.linear(r, w_read, bias), state, w_state.t())
             else:
                 read_window = None

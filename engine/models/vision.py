@@ -21,7 +21,6 @@ Every file is checked against its sha256 before it is read.
 """
 import functools
 import hashlib
-import importlib.util
 import math
 import threading
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from engine.data import DataError
+from engine.data import DataError, package_file
 
 
 class ModelFileError(DataError):
@@ -75,12 +74,7 @@ def verified(name: str) -> Path:
     """The path of a model file, after checking its sha256 (once per process); ModelFileError if it is missing or
     differs. The package is located without importing it."""
     spec = FILES[name]
-    found = importlib.util.find_spec(spec.package)
-    if found is None or not found.submodule_search_locations:
-        raise ModelFileError(f"The pretrained model package {spec.package} is not installed; run `make setup`.")
-    path = Path(list(found.submodule_search_locations)[0]) / spec.path
-    if not path.is_file():
-        raise ModelFileError(f"{spec.package} has no file {spec.path}; reinstall it with `make setup`.")
+    path = package_file(spec.package, spec.path, ModelFileError)
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -287,11 +281,11 @@ def load() -> None:
 
 # The ImageNet classes that show each COCO word, for its activation map (ImageNet has none for person, giraffe and
 # many things), and the basic-level word of ImageNet's fine classes (Rosch: "cat", not "Egyptian cat").
-IMAGENET_RANGES = {"dog": (151, 268), "cat": (281, 285), "bear": (294, 297), "monkey": (369, 384),
-                   "bird": (7, 24), "snake": (52, 68), "lizard": (38, 48), "turtle": (33, 37), "spider": (72, 77),
-                   "butterfly": (321, 326), "beetle": (300, 307), "fish": (389, 397), "shark": (2, 4),
-                   "frog": (30, 32), "wolf": (269, 272), "fox": (277, 280), "ape": (365, 368)}
-IMAGENET_MORE = {"bird": (80, 100), "bird ": (127, 146)}      # birds come in three runs
+IMAGENET_RANGES = {"dog": ((151, 268),), "cat": ((281, 285),), "bear": ((294, 297),), "monkey": ((369, 384),),
+                   "bird": ((7, 24), (80, 100), (127, 146)), "snake": ((52, 68),), "lizard": ((38, 48),),
+                   "turtle": ((33, 37),), "spider": ((72, 77),), "butterfly": ((321, 326),),
+                   "beetle": ((300, 307),), "fish": ((389, 397),), "shark": ((2, 4),), "frog": ((30, 32),),
+                   "wolf": ((269, 272),), "fox": ((277, 280),), "ape": ((365, 368),)}   # first and last of each run
 IMAGENET_NAMES = {
     "cup": ("cup", "coffee mug", "espresso"), "bottle": ("beer bottle", "wine bottle", "water bottle", "pop bottle",
                                                           "pill bottle"),
@@ -324,7 +318,7 @@ IMAGENET_NAMES = {
 }
 PLURALS = {"person": "people", "mouse": "mice", "sheep": "sheep", "skis": "pairs of skis", "scissors":
            "pairs of scissors", "broccoli": "heads of broccoli", "bus": "buses", "couch": "couches",
-           "bench": "benches", "sandwich": "sandwiches", "knife": "knives", "wine glass": "wine glasses",
+           "bench": "benches", "sandwich": "sandwiches", "knife": "knives",
            "toothbrush": "toothbrushes", "fox": "foxes", "fish": "fish", "glass": "glasses"}
 SINGULAR_PHRASES = {"skis": "a pair of skis", "scissors": "a pair of scissors", "broccoli": "some broccoli"}
 NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -336,8 +330,7 @@ SUPPORTS = {"dining table", "bed", "couch", "bench", "chair", "horse", "motorcyc
 def imagenet_classes(word: str) -> tuple[int, ...]:
     """The ImageNet classes that show a COCO word (none for many words)."""
     names = imagenet_names()
-    ranges = [r for key, r in {**IMAGENET_RANGES, **IMAGENET_MORE}.items() if key.strip() == word]
-    found = [i for low, high in ranges for i in range(low, high + 1)]
+    found = [i for low, high in IMAGENET_RANGES.get(word, ()) for i in range(low, high + 1)]
     found += [names.index(n) for n in IMAGENET_NAMES.get(word, ()) if n in names]
     return tuple(sorted(set(found)))
 
@@ -359,9 +352,8 @@ def phrase(word: str, count: int) -> str:
     """'a cat', 'an apple', 'two giraffes', 'three people', 'a pair of skis', 'many birds' (past ten)."""
     if count == 1:
         return SINGULAR_PHRASES.get(word, f"{article(word)} {word}")
-    plural = PLURALS.get(word, PLURALS.get(word.split()[-1], word + "s") if " " not in word else word + "s")
-    if " " in word and word.split()[-1] in PLURALS:
-        plural = " ".join(word.split()[:-1] + [PLURALS[word.split()[-1]]])
+    head, _, last = word.rpartition(" ")                   # "wine glass": the last word takes the plural
+    plural = PLURALS.get(word) or f"{head} {PLURALS.get(last, last + 's')}".strip()
     return f"{NUMBERS[count] if count < len(NUMBERS) else 'many'} {plural}"
 
 
