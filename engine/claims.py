@@ -86,6 +86,50 @@ def layer_rows(classifier: dict, dae: dict) -> list[Claim]:
                   setting=f"{LAYER_DIGITS} held-out digits")]
 
 
+# ---------------------------------------------------------------- /depth
+
+def depth_rows(m: dict) -> list[Claim]:
+    depths = list(m["by_depth"])
+    widths = {d: " x ".join(map(str, v["widths"])) for d, v in m["by_depth"].items()}
+    zigzag = m["zigzag"]
+    built = ", ".join(f"{z['regions']:,}" for z in zigzag)
+    shallow = ", ".join(f"{z['shallow_max']:,}" for z in zigzag)
+    bounds = ", ".join(f"{m['by_depth'][d]['bound']:,}" for d in depths)
+    init = ", ".join(f"{m['mean_regions_init'][d]:.0f}" for d in depths)
+    trained = ", ".join(f"{m['mean_regions_trained'][d]:.0f}" for d in depths)
+    deepest, first = m["mean_regions_trained"][depths[-1]], m["mean_regions_trained"][depths[0]]
+    pair = m["equal_parameters"]
+    mean = lambda v: sum(v) / len(v)  # noqa: E731
+    return [
+        Claim(claim="A deep rectifier net can cut its input into exponentially more linear regions than a shallow "
+                    "one with the same units (slides 30-34)",
+              paper=f"Montufar et al. 2014: lower bound on the maximum for {', '.join(widths.values())} "
+                    f"ReLUs: {bounds} (one layer of {m['units']}: at most {m['shallow_max']:,})",
+              ours=f"their zigzag construction, counted exactly: {built} regions with 1-{len(zigzag)} layers of 6 "
+                   f"units; one layer of the same units: at most {shallow}",
+              holds=all(z["regions"] > z["shallow_max"] for z in zigzag[1:]) and
+                    all(a["regions"] < b["regions"] for a, b in zip(zigzag, zigzag[1:])),
+              setting="the unit square, regions counted exactly by cutting it with each unit's line"),
+        Claim(claim="Trained deep nets have more regions than a shallow one with the same units",
+              paper="the bound is about the most a network can make, not what training finds",
+              ours=f"mean regions at initialisation {init}, after training {trained} "
+                   f"({', '.join(widths.values())})",
+              holds=deepest > first, setting=m["setting"]),
+        Claim(claim="Back-prop on the flow graph gives the chain rule's exact gradient (slides 43-57)",
+              paper="fprop in topological order, bprop in reverse",
+              ours=f"largest relative error over {m['gradient_checked']} weights: {m['gradient_check_autograd']:.1e} "
+                   f"vs autograd, {m['gradient_check_finite_difference']:.1e} vs finite differences",
+              holds=m["gradient_check_autograd"] < 1e-10 and m["gradient_check_finite_difference"] < 1e-5,
+              setting="a trained 3-layer ReLU network on one training point, float64"),
+        Claim(claim="On the spiral, a deep narrow net beats a shallow one with as many parameters",
+              paper="expected by Playground users; not a claim of the tutorial",
+              ours=f"test loss {mean(pair['deep']['test_loss']):.3f} ({' x '.join(map(str, pair['deep']['widths']))})"
+                   f" vs {mean(pair['shallow']['test_loss']):.3f} ({pair['shallow']['widths'][0]} units), "
+                   f"{pair['deep']['parameters']} parameters each",
+              holds=m["deep_beats_shallow"], setting=m["setting"]),
+    ]
+
+
 # ---------------------------------------------------------------- /manifold
 
 def interpolation_rows(metrics: dict) -> list[Claim]:
@@ -262,6 +306,7 @@ def critical_rows(metrics: dict) -> list[Claim]:
 PAGES: dict[str, tuple[Source, ...]] = {
     "embeddings": (Source((), analogy_rows), Source(("embeddings",), word_vector_rows),
                    Source(("mnist_classifier", "dae"), layer_rows)),
+    "depth": (Source(("depth",), depth_rows),),
     "manifold": (Source(("dae",), interpolation_rows), Source(("dae2d",), field_rows)),
     "draw": (Source(("draw",), draw_rows),),
     "gan": (Source(("gan",), mnist_gan_rows), Source(("gan2d",), ring_rows)),

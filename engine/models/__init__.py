@@ -1,2 +1,15 @@
 """Model families; importing this package registers each of them once."""
-from engine.models import captioner, classifier, critical, dae, dae2d, draw, embeddings, gan, gan2d, landscape, seq2seq  # noqa: F401
+from engine.models import (  # noqa: F401
+    captioner,
+    classifier,
+    critical,
+    dae,
+    dae2d,
+    depth,
+    draw,
+    embeddings,
+    gan,
+    gan2d,
+    landscape,
+    seq2seq,
+)
