@@ -115,9 +115,9 @@ def _apply(node: Node, p: list[float], values: dict[str, float]) -> tuple[float,
             return p[0] / p[1], (1 / p[1], -p[0] / p[1] ** 2)
         if op == "^":
             k = node.const
-            if p[0] == 0 and k < 1 or p[0] < 0 and k != int(k):
+            if p[0] == 0 and 0 < k < 1 or p[0] == 0 and k < 0 or p[0] < 0 and k != int(k):
                 raise FormulaError(f"{p[0]:g} ^ {k:g} is undefined or has no derivative")
-            return p[0] ** k, (k * p[0] ** (k - 1),)
+            return p[0] ** k, (k * p[0] ** (k - 1) if k else 0.0,)
         if op == "neg":
             return -p[0], (-1.0,)
         if op == "sum":

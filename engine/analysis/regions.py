@@ -5,8 +5,8 @@ A ReLU network is affine on each set of inputs that share one activation pattern
 network on 2-D input every such set is a convex polygon: inside it each layer's input is an affine function of x,
 so each unit's on/off boundary is a straight line there. `exact_regions` follows that: it splits the plotting box by
 the first layer's lines, then splits every piece by the next layer's lines as they run inside it, and so on. The
-grid count (`pattern_ids`) finds the patterns at the centres of a fine grid: a lower bound that misses only pieces
-smaller than a grid cell, checked against the exact count in the tests.
+grid count (`pattern_ids`) finds the patterns at the centres of a fine grid: a lower bound that misses the pieces
+no cell centre falls in (small or thin ones), checked against the exact count in the tests.
 
 Montufar et al.'s lower bound on the maximal number of regions of L layers of widths n_1..n_L >= n_0 on n_0
 inputs:  prod_{i<L} floor(n_i / n_0)^{n_0} * sum_{j=0}^{n_0} C(n_L, j).  One layer of N units can make at most
@@ -99,6 +99,9 @@ def exact_regions(layers: list[Layer], extent: tuple[float, float, float, float]
             g, d = w @ a, w @ c + b                      # pre-activations = g x + d inside this piece
             parts = [(poly, ())]
             for unit in range(len(d)):
+                if not g[unit].any():           # constant here (its inputs are all off): on only if d > 0
+                    parts = [(part, bits + (bool(d[unit] > 0),)) for part, bits in parts]
+                    continue
                 parts = [(half, bits + (on,)) for part, bits in parts
                          for half, on in ((_clip(part, g[unit], d[unit]), True),
                                           (_clip(part, -g[unit], -d[unit]), False)) if _area(half) > tiny]

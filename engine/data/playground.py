@@ -101,8 +101,9 @@ def parse_points(text: str, regression: bool) -> tuple[np.ndarray, np.ndarray]:
     """Points from CSV text: rows of x1, x2, label (a header row is allowed). Labels are -1/+1 (0 counts as -1)
     for classification, numbers in [-1, 1] for regression; x1 and x2 must lie in [-6, 6]. Raises DataError with
     the first problem found."""
-    if len(text) > MAX_CSV_BYTES:
-        raise DataError(f"the file is {len(text):,} characters; at most {MAX_CSV_BYTES:,} are read")
+    size = len(text.encode("utf-8"))
+    if size > MAX_CSV_BYTES:
+        raise DataError(f"the file is {size:,} bytes; at most {MAX_CSV_BYTES:,} are read")
     rows = [r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r)]
     if rows and not _numeric(rows[0][0]):
         rows = rows[1:]                                         # a header

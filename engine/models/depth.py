@@ -36,6 +36,7 @@ REG_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 MAX_LAYERS, MAX_UNITS = 6, 8
 BOX = (-playground.EXTENT, playground.EXTENT, -playground.EXTENT, playground.EXTENT)
 HISTORY = 2000           # loss points kept; older ones are thinned
+DIVERGED = 1e6           # a loss past this (labels lie in [-1, 1], so it starts below 2) has blown up
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ class Setup:
             raise ValueError(f"0-{MAX_LAYERS} hidden layers of 1-{MAX_UNITS} units")
         if self.activation not in ACTIVATIONS or self.regularization not in ("none", "L1", "L2"):
             raise ValueError("unknown activation or regularization")
+        if self.problem not in ("classification", "regression"):
+            raise ValueError(f"unknown problem {self.problem!r}")
+        if not (self.lr > 0 and self.reg_rate >= 0 and self.batch >= 1 and 0 <= self.noise <= 0.5
+                and 0 < self.train_share < 1 and 4 <= self.points <= playground.MAX_POINTS):
+            raise ValueError("learning rate, batch, noise, training share or number of points out of range")
 
 
 class Mlp(nn.Module):
@@ -157,12 +163,14 @@ class LiveNet:
             loss = half_squared_error(self.net(self.f_train[idx]), self.y_train[idx])
             if self.setup.regularization != "none" and self.setup.reg_rate:
                 loss = loss + self.setup.reg_rate * penalty(self.net, self.setup.regularization)
+            if not math.isfinite(loss.item()) or loss.item() > DIVERGED:
+                raise FloatingPointError("the loss diverged: lower the learning rate and reset")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
             self.steps += 1
         train, test = self.losses()
-        if not (math.isfinite(train) and math.isfinite(test)):
+        if not (math.isfinite(train) and math.isfinite(test)) or max(train, test) > DIVERGED:
             raise FloatingPointError("the loss diverged: lower the learning rate and reset")
         self.history.append((self.steps, train, test))
         if len(self.history) > HISTORY:
@@ -197,6 +205,8 @@ class LiveNet:
         points = torch.from_numpy(regions.grid(BOX, size)).float()
         with torch.no_grad():
             zs = self.net.pre_activations(features_of(points, self.setup.features))[:-1]
+        if not zs:
+            return np.zeros((size, size), dtype=np.int64), 1
         ids, count = regions.pattern_ids([z.numpy() for z in zs])
         return ids.reshape(size, size), count
 

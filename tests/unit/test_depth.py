@@ -109,11 +109,12 @@ def test_a_dead_second_layer_keeps_the_first_layers_regions():
     assert grid_count([first, dead], BIG, size=200) == shallow_max(4)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a unit whose pre-activation is exactly 0 on a whole piece (bias 0, every "
-                                       "input off) keeps both halves, so the piece is counted twice")
 def test_a_unit_that_is_zero_on_a_whole_piece_does_not_split_it():
     layers = [layer([[1.0, 0.0]], [0.0]), layer([[1.0]], [0.0])]     # relu(relu(x)): x > 0 and x < 0
     assert exact_count(layers, (-1.0, 1.0, -1.0, 1.0)) == 2
+    wide = exact_regions(regions.zigzag_layers(2), (-1.0, 2.0, -1.0, 2.0))   # zero biases, units off outside [0, 1]
+    assert sum(regions._area(poly) for poly, _ in wide) == pytest.approx(9.0)
+    assert len(wide) == grid_count(regions.zigzag_layers(2), (-1.0, 2.0, -1.0, 2.0), size=300)
 
 
 @pytest.mark.parametrize("widths", [[3], [3, 3], [4, 2]])
@@ -128,22 +129,21 @@ def test_the_grid_count_agrees_with_the_exact_enumeration(widths, seed):
     # it misses at most 2, slivers narrower than a cell (the largest missed one has 0.9 of a cell's area).
     assert on_grid <= len(found) <= on_grid + 2
     centres = regions.grid(BIG, size)
-    seen = {tuple(bool(v) for v in row) for row in
-            np.concatenate([z > 0 for z in regions.forward_patterns(layers, centres)], 1)}
+    on = np.concatenate([z > 0 for z in regions.forward_patterns(layers, centres)], 1)
+    codes = np.unique(on @ (1 << np.arange(on.shape[1])))            # each pattern as one integer
+    seen = {tuple(bool(code >> u & 1) for u in range(on.shape[1])) for code in codes}
     assert len(seen) == on_grid
-    holding = set()
+    patterns = [pattern for _, pattern in found]
+    assert len(set(patterns)) == len(found) and seen <= set(patterns)     # one region per pattern; none invented
     total = 0.0
     for poly, pattern in found:
         area = regions._area(poly)
         assert area > 0 and (edge_turns(poly) >= -1e-9).all()          # convex, counter-clockwise, not empty
         assert pattern_at(layers, poly.mean(0)) == pattern            # the enumerator's pattern holds inside
         total += area
-        if inside(poly, centres).any():
-            holding.add(pattern)
-        else:
-            assert area < cell, (pattern, area)
+        if pattern not in seen:                                     # missed: no cell centre falls inside it
+            assert area < cell and not inside(poly, centres).any(), (pattern, area)
     assert abs(total - 144) < 1e-6 * 144                            # the regions tile the box
-    assert holding == seen                                          # a region with a centre in it is found
 
 
 def test_exact_regions_refuses_past_its_limit():
@@ -194,7 +194,7 @@ def test_a_reused_variable_sums_its_paths():
     assert graph.nodes[-1].value == 12.0
     assert graph.gradients()["x"] == pytest.approx(3 * 4 + 2, rel=1e-12)
     x = graph.nodes[graph.variables["x"]]
-    assert len(x.terms) == 3                                        # three uses of the one x node
+    assert len(x.terms) == 4                                        # four uses of the one x node
 
 
 def test_the_chain_rule_by_hand_on_w_times_x():
@@ -292,7 +292,7 @@ def test_domain_problems_at_evaluation_are_formula_errors(text, values, word):
         check_formula(text, values)
 
 
-def test_a_parsed_formula_never_runs_python():
+def test_names_are_variables_unless_called_and_caret_is_power():
     parse("exp(x) + x")                                 # a name like exp is a function only when called
     assert set(parse("a*b + a").variables) == {"a", "b"}
     assert [n.op for n in parse("x^2").nodes] == ["var", "^"]
@@ -301,6 +301,7 @@ def test_a_parsed_formula_never_runs_python():
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
 def test_the_network_graph_backprops_like_autograd(activation):
     net = LiveNet(Setup(layers=(3, 2), activation=activation, features=("x1", "x2", "x1*x2")))
+    live = 0
     for index in (0, 7, 42):
         graph, checks = net.gradient_check(index)
         assert len(checks) == (3 * 3 + 3) + (2 * 3 + 2) + (2 + 1)
@@ -308,9 +309,10 @@ def test_the_network_graph_backprops_like_autograd(activation):
         for c in checks:
             assert c.error_autograd <= 1e-10, (index, c)
             assert c.error_finite_difference <= 1e-5, (index, c)
-        assert sum(abs(c.backprop) > 1e-3 for c in checks) >= 6, index    # the comparison compares something
+        live += sum(abs(c.backprop) > 1e-3 for c in checks)
         loss = 0.5 * (net.net(net.f_train[index:index + 1])[0].item() - net.y_train[index].item()) ** 2
         assert graph.nodes[-1].value == pytest.approx(loss, rel=1e-5)
+    assert live >= 15                                               # the comparisons compare real gradients
 
 
 def test_weight_gradients_of_the_graph_have_the_layer_shapes():
