@@ -50,6 +50,7 @@ class Control:
 
 # The main interaction of every page: what a student moves most.
 CONTROLS = {
+    "depth": Control("depth", "depth:step"),
     "manifold": Control("manifold", "manifold:alpha"),
     "draw": Control("draw", "draw:step"),
     "gan": Control("gan", "gan:t_step"),
@@ -81,7 +82,7 @@ class ProtocolError(Exception):
 @dataclass
 class Widget:
     id: str
-    kind: str                      # the element's type: slider, text_input, number_input
+    kind: str                      # the element's type: slider, text_input, number_input, button
     proto: object
     fragment_id: str
 
@@ -205,6 +206,8 @@ class Session:
 def new_value(widget: Widget, rng: random.Random) -> WidgetState:
     """A value the control can take, as the browser sends it."""
     p = widget.proto
+    if widget.kind == "button":                                       # a press
+        return WidgetState(id=widget.id, trigger_value=True)
     if widget.kind == "slider" and p.options:                         # a select_slider: one of its labels
         choice = WidgetState(id=widget.id)
         choice.string_array_value.data.append(rng.choice(list(p.options)))

@@ -31,7 +31,7 @@ from engine.models import captioner, critical, seq2seq
 from engine.models.dae import LEVELS
 from engine.models.draw import replay_generation
 from engine.train import build_model, make_step
-from tests.bench import follow, load, throughput, vision
+from tests.bench import follow, load, play, throughput, vision
 from tests.e2e.harness import CHROMIUM, CHROMIUM_FLAGS, READY, streamlit_server
 
 SESSIONS = 10
@@ -379,6 +379,9 @@ async def main() -> None:
           "live follow on; budget: every follower's page shows it within 1.5 s (p95), and 30 idle followers cost the "
           "server under 0.2 cores.")
     follow.main([])
+    print("\nLive training on /depth (tests/bench/play.py): users press Play and their browsers ask for 15 frames a "
+          "second; budget: one user >= 10 frames/s (aim 15), more users get fewer frames that each train more.")
+    play.main(["--browser"])
     vision.main([])
     throughput.main([])
 
