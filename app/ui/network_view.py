@@ -66,11 +66,11 @@ def network(feature_maps: list[np.ndarray], names: list[str], unit_maps: list[np
                 line = tuple(int(c) for c in (POSITIVE if value > 0 else NEGATIVE))
                 draw.line([(sx + THUMB / 2, sy), (tx - THUMB / 2 if index + 1 < out_col else tx, ty)], fill=line,
                           width=max(1, round(5 * abs(value) / largest)))
-    coloured = colour(np.stack([m for maps in columns for m in maps]))        # every thumbnail at once
+    coloured = iter(colour(np.stack([m for maps in columns for m in maps])))      # every thumbnail at once
     for col, maps in enumerate(columns):
-        for row, values in enumerate(maps):
+        for row in range(len(maps)):
             cx, cy = centre(col, row, len(maps))
-            thumb = Image.fromarray(coloured[sum(map(len, columns[:col])) + row]).resize((THUMB, THUMB), Image.BILINEAR)
+            thumb = Image.fromarray(next(coloured)).resize((THUMB, THUMB), Image.BILINEAR)
             image.paste(thumb, (int(cx - THUMB / 2), int(cy - THUMB / 2)))
             draw.rectangle([cx - THUMB / 2 - 1, cy - THUMB / 2 - 1, cx + THUMB / 2, cy + THUMB / 2], outline=(90, 90, 90))
             if col == 0:
