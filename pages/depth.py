@@ -1,5 +1,6 @@
 """Depth (slides 30-34, 43-57): train a small network live, count its linear regions, step through back-prop."""
 import time
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -24,7 +25,7 @@ FORMULA = "0.5 * (tanh(w*x + b) - y)**2"
 VALUES = "w=0.8, x=1.5, b=-0.3, y=1"
 FRAME_S = 1 / 15                # a frame every 67 ms while playing: 15 frames a second, as smooth as a video
 BATCHES_PER_FRAME = 40        # at most this many SGD steps per frame on a quiet server
-GRID, SURFACE, REGION_GRID = 50, 320, 320
+GRID, SURFACE, REGION_GRID = network_view.THUMB, 320, 320     # units computed on the grid their thumbnails show
 DEFAULTS = {"view": "train", "problem": "classification", "dataset": "circle", "noise": 0, "train": 50,
             "batch": 10, "layers": 2, "u1": 4, "u2": 2, "u3": 2, "u4": 2, "u5": 2, "u6": 2,
             "act": "tanh", "lr": 0.03, "reg": "none", "rate": 0.0, "seed": 0, "test": False,
@@ -192,11 +193,25 @@ def advance(net: depth.LiveNet, batches: int) -> None:
         st.session_state[key("diverged")] = str(e)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What one frame shows, made before anything is drawn."""
+
+    network: bytes          # JPEG of the network diagram
+    output: bytes           # JPEG of the output over the plane with the points
+    chart: dict             # the loss curves as Vega-Lite
+    steps: int
+    epoch: float
+    train: float
+    test: float
+
+
 def live_frame() -> None:
     s = st.session_state
     net = s.get(key("net"))
     if net is None:
         return
+    batches = 0
     if s.get(key("playing")):
         now = time.perf_counter()
         elapsed = now - s.get(key("frame_at"), now - FRAME_S)
@@ -204,31 +219,38 @@ def live_frame() -> None:
         epoch = max(1, len(net.x_train) // net.setup.batch)
         # More steps per frame when frames come slower than asked for, so a busy server shows fewer frames of a
         # run that trains as fast as before.
-        advance(net, min(epoch, BATCHES_PER_FRAME) * max(1, min(round(elapsed / FRAME_S), 5)))
+        batches = min(epoch, BATCHES_PER_FRAME) * max(1, min(round(elapsed / FRAME_S), 5))
+    if batches:
+        advance(net, batches)
+    frame = make_frame(net, s[key("test")], points_layer(net, s[key("test")]))
     if s.get(key("diverged")):
         st.error(f"{s.pop(key('diverged'))}.", icon=":material/error:")
-    draw_frame(net, s[key("test")])
+    draw_frame(frame, s[key("test")])
 
 
-def draw_frame(net: depth.LiveNet, show_test: bool) -> None:
+def make_frame(net: depth.LiveNet, show_test: bool, points) -> Frame:
     inputs, units = net.on_grid(GRID)
-    regression = net.setup.problem == "regression"
+    train, test = net.history[-1][1:]
+    return Frame(images.jpeg(network_view.network(list(inputs), list(net.setup.features), units[:-1],
+                                                  net.net.layers())),
+                 images.jpeg(network_view.surface(units[-1][0], SURFACE, points)), loss_spec(net.history),
+                 net.steps, net.epoch, train, test)
+
+
+def draw_frame(frame: Frame, show_test: bool) -> None:
     left, right = st.columns([3, 2])
-    with left:
-        st.image(images.jpeg(network_view.network(list(inputs), list(net.setup.features), units[:-1],
-                                                  net.net.layers())), output_format="JPEG",
-                 caption="Each unit's output over the plane; edges blue for positive weights, orange for negative, "
-                         "as wide as the weight is large.")
+    left.image(frame.network, output_format="JPEG",
+               caption="Each unit's output over the plane; edges blue for positive weights, orange for negative, "
+                       "as wide as the weight is large.")
     with right:
-        st.image(output_picture(net, show_test, regression, units[-1][0]), output_format="JPEG",
+        st.image(frame.output, output_format="JPEG",
                  caption="The output over [-6, 6]^2: blue +1, orange -1; training points ringed in white"
                          + (", test points in black." if show_test else "."))
-        train, test = net.history[-1][1:]
         m1, m2, m3 = st.columns(3)
-        m1.metric("Steps", f"{net.steps:,}", help=f"SGD steps of {net.setup.batch} points: {net.epoch:.1f} epochs.")
-        m2.metric("Training loss", f"{train:.3f}")
-        m3.metric("Test loss", f"{test:.3f}")
-        st.vega_lite_chart(loss_spec(net.history), width="stretch")
+        m1.metric("Steps", f"{frame.steps:,}", help=f"SGD steps: {frame.epoch:.1f} epochs.")
+        m2.metric("Training loss", f"{frame.train:.3f}")
+        m3.metric("Test loss", f"{frame.test:.3f}")
+        st.vega_lite_chart(frame.chart, width="stretch")
 
 
 def loss_spec(history: list[tuple[int, float, float]]) -> dict:
@@ -244,12 +266,16 @@ def loss_spec(history: list[tuple[int, float, float]]) -> dict:
                                    "scale": {"domain": ["training", "test"], "range": ["#6f6f6f", "#1f5fa8"]}}}}
 
 
-def output_picture(net: depth.LiveNet, show_test: bool, regression: bool, output: np.ndarray) -> bytes:
-    """The output over the plane with the points, as JPEG: a frame's pictures are smooth colour, and JPEG encodes
-    them in a tenth of PNG's time (Streamlit would otherwise encode a PNG again)."""
-    test = (net.x_test.numpy(), net.y_test.numpy()) if show_test else None
-    return images.jpeg(network_view.surface(output, playground.EXTENT, SURFACE,
-                                            (net.x_train.numpy(), net.y_train.numpy()), test, regression))
+def points_layer(net: depth.LiveNet, show_test: bool):
+    """The data drawn once per network and choice of points, kept in the session."""
+    s = st.session_state
+    wanted = (id(net), show_test)
+    if s.get(key("layer_of")) != wanted:
+        test = (net.x_test.numpy(), net.y_test.numpy()) if show_test else None
+        s[key("layer")] = network_view.points_layer((net.x_train.numpy(), net.y_train.numpy()), test,
+                                                    playground.EXTENT, SURFACE, net.setup.problem == "regression")
+        s[key("layer_of")] = wanted
+    return s[key("layer")]
 
 
 # ---------------------------------------------------------------- linear regions
@@ -446,8 +472,7 @@ def share_summary(net: depth.LiveNet) -> str:
 
 
 def share_figure(net: depth.LiveNet) -> bytes:
-    _, units = net.on_grid(GRID)
-    return output_picture(net, False, net.setup.problem == "regression", units[-1][0])
+    return make_frame(net, False, points_layer(net, False)).output
 
 
 def main() -> None:

@@ -579,3 +579,30 @@ def test_the_study_keeps_a_frozen_copy_of_the_initial_weights():
             assert torch.equal(p, q) and p.requires_grad and not q.requires_grad
     assert [lin.weight.shape[0] for lin in model.trained["deep_s0"].linears] == [4, 4, 1]
     assert [lin.weight.shape[0] for lin in model.trained["shallow_s0"].linears] == [9, 1]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+@pytest.mark.parametrize("regularization", ["none", "L1", "L2"])
+def test_the_written_out_sgd_step_is_autograds(activation, regularization):
+    setup = depth.Setup(dataset="spiral", activation=activation, layers=(8, 6, 3), regularization=regularization,
+                        reg_rate=0.01 if regularization != "none" else 0.0, lr=0.1, batch=7)
+    net = depth.LiveNet(setup)
+    reference = depth.Mlp(2, setup.layers, activation, "tanh")
+    reference.load_state_dict(net.net.state_dict())
+    idx = np.arange(7)
+    loss = depth.half_squared_error(reference(net.f_train[idx]), net.y_train[idx])
+    weights = [lin.weight for lin in reference.linears]
+    if regularization == "L1":
+        loss = loss + 0.01 * sum(w.abs().sum() for w in weights)
+    elif regularization == "L2":
+        loss = loss + 0.01 * sum(0.5 * (w ** 2).sum() for w in weights)
+    loss.backward()
+    with torch.no_grad():
+        for p in reference.parameters():
+            p -= 0.1 * p.grad
+    written = depth.sgd_step(net.params, net.activations, net.f_np[idx], net.y_np[idx], setup)
+    assert written == pytest.approx(loss.item(), rel=1e-5)
+    moved = [float((a - b).abs().max()) for a, b in zip(net.net.state_dict().values(), reference.state_dict().values())]
+    assert max(moved) < 1e-6
+    assert any(float((a - b).abs().max()) > 1e-4 for a, b in zip(net.net.state_dict().values(),
+                                                                depth.LiveNet(setup).net.state_dict().values()))
