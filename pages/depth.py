@@ -301,7 +301,9 @@ def current_regions(net: depth.LiveNet) -> None:
     ids, on_grid = net.region_map(REGION_GRID)
     try:
         exact = regions.exact_count(net.hidden_layers_on_plane(), depth.BOX)
-        at_start = regions.exact_count(net.initial_layers, depth.BOX)
+        if net.initial_regions is None:
+            net.initial_regions = regions.exact_count(net.initial_layers, depth.BOX)
+        at_start = net.initial_regions
     except ValueError as e:
         exact = at_start = None
         st.caption(f"The exact count stopped: {e}.")

@@ -188,6 +188,7 @@ class LiveNet:
         self.history: list[tuple[int, float, float]] = []       # (step, train loss, test loss)
         self.history.append((0, *self.losses()))
         self.initial_layers = self.hidden_layers_on_plane() if self.piecewise_linear() else None
+        self.initial_regions: int | None = None         # counted once, when first asked for (page: regions view)
 
     @property
     def epoch(self) -> float:

@@ -120,6 +120,24 @@ def script_seconds(path: str, runs: int = 5) -> float:
     return statistics.median(times)
 
 
+def region_count_seconds() -> tuple[float, float, int]:
+    """Exact and grid (320 x 320) region counts of the largest network /depth allows, 6 layers of 8 ReLUs, median of
+    three seeds, and its median count."""
+    from engine.analysis import regions
+    from engine.models import depth
+
+    exact, grid, counts = [], [], []
+    for seed in range(3):
+        net = depth.LiveNet(depth.Setup(dataset="spiral", activation="relu", layers=(8,) * 6, seed=seed))
+        start = time.perf_counter()
+        counts.append(regions.exact_count(net.hidden_layers_on_plane(), depth.BOX))
+        exact.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        net.region_map(320)
+        grid.append(time.perf_counter() - start)
+    return statistics.median(exact), statistics.median(grid), int(statistics.median(counts))
+
+
 def model_time_ms() -> float:
     """Engine time of one slider step: four interpolants decoded and scored."""
     dae = api.load("dae", registry.get("dae").config("cpu")).model
@@ -277,7 +295,11 @@ def projection_seconds(method: str, points: int = 5000) -> float:
 async def main() -> None:
     cache = tempfile.mkdtemp(prefix="bench-cache-")
     os.environ["PLAYGROUND_CACHE"] = cache
+    exact, grid, regions_found = region_count_seconds()
     rows = [("engine: one slider step (model time)", f"{model_time_ms():.1f} ms", "<= 300 ms"),
+            ("engine: regions of 6 x 8 ReLUs, exact / on a 320 x 320 grid", f"{exact:.2f} / {grid:.2f} s",
+             f"{regions_found} regions at initialisation, median of 3 seeds"),
+            ("server: /depth script run (no browser)", f"{script_seconds('pages/depth.py'):.2f} s", ""),
             ("server: /manifold script run (no browser)", f"{script_seconds('pages/manifold.py'):.2f} s", ""),
             ("server: home script run (no browser)", f"{script_seconds('app/main.py'):.2f} s", ""),
             ("engine: DRAW training epoch, cpu preset, both networks", f"{epoch_seconds('draw'):.1f} s",
