@@ -175,14 +175,24 @@ def training_view(net: depth.LiveNet) -> None:
     if c2.button("Step", key=key("step"), icon=":material/skip_next:", help="One SGD step on one minibatch."):
         s[key("playing")] = False
         advance(net, 1)
-    if c3.button("Reset", key=key("reset"), icon=":material/replay:", help="New initial weights from the seed."):
+    if c3.button("Reset", key=key("reset"), icon=":material/replay:", help="Back to step 0 and the seed's initial "
+                 "weights (change the seed for others)."):
         s[key("net")] = None
         s[key("playing")] = False
         st.rerun()
     c4.toggle("Show test", key=key("test"), help="Show the test points (ringed in black) on the output.")
-    c5.caption("Play trains a few minibatches per frame, ten frames a second; under load frames come slower and "
-               "each trains more, so training keeps its pace.")
+    c5.download_button("Data as CSV", lambda: data_csv(net), file_name=f"{net.setup.dataset}.csv", mime="text/csv",
+                       key=key("csv_out"), icon=":material/download:", on_click="ignore",
+                       help="Training and test points (x1, x2, label): edit them and upload them as your points.")
+    st.caption(f"Play trains up to an epoch per frame, {round(1 / FRAME_S)} frames a second; on a busy server "
+               "frames come slower and each trains more, so training keeps its pace.")
     st.fragment(live_frame, run_every=FRAME_S if s.get(key("playing")) else None)()
+
+
+def data_csv(net: depth.LiveNet) -> str:
+    x = np.concatenate([net.x_train.numpy(), net.x_test.numpy()])
+    y = np.concatenate([net.y_train.numpy(), net.y_test.numpy()])
+    return playground.to_csv(x, y)
 
 
 def advance(net: depth.LiveNet, batches: int) -> None:
@@ -222,6 +232,8 @@ def live_frame() -> None:
         batches = min(epoch, BATCHES_PER_FRAME) * max(1, min(round(elapsed / FRAME_S), 5))
     if batches:
         advance(net, batches)
+        if not s.get(key("playing")):           # it diverged: the whole page shows Play again, and why
+            st.rerun()
     frame = make_frame(net, s[key("test")], points_layer(net, s[key("test")]))
     if s.get(key("diverged")):
         st.error(f"{s.pop(key('diverged'))}.", icon=":material/error:")

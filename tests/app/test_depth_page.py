@@ -150,3 +150,22 @@ def test_regression_offers_its_own_data_sets():
     assert not at.exception
     assert net(at).setup.problem == "regression" and net(at).net.output == "linear"
     assert at.selectbox(key="depth:dataset").options == ["Plane", "Gaussian bumps", "Your points"]
+
+
+def test_a_diverging_run_stops_with_a_message():
+    at = run_page("pages/depth.py", problem="regression", dataset="plane", act="linear", lr=10.0, layers=3, u1=8,
+                  u2=8, u3=8)
+    at.button(key="depth:play").click().run()
+    for _ in range(3):
+        if not at.session_state["depth:playing"]:
+            break
+        at.run()
+    assert not at.exception
+    assert not at.session_state["depth:playing"]
+    assert "diverged" in texts(at.error) and "learning rate" in texts(at.error)
+    assert [b.label for b in at.button][0] == "Play"
+
+
+def test_the_data_can_be_downloaded_as_csv():
+    at = run_page("pages/depth.py", dataset="xor")
+    assert [d.label for d in at.get("download_button")] == ["Data as CSV"]
