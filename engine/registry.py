@@ -47,7 +47,8 @@ class ModelSpec:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown config fields for {self.name}: {sorted(unknown)}")
-        return self.config_cls(**values)
+        # JSON has no tuples: its arrays come back as the tuples a frozen config holds.
+        return self.config_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 _REGISTRY: dict[str, ModelSpec] = {}

@@ -324,6 +324,10 @@ class DepthStudy(nn.Module):
         self.initial.load_state_dict(self.trained.state_dict())
         self.initial.requires_grad_(False)
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Every trained network's output at x, one column per network in study_names' order."""
+        return torch.stack([net(x) for net in self.trained.values()], 1)
+
 
 @dataclass(frozen=True)
 class StudyData:
