@@ -25,6 +25,7 @@ FORMULA = "0.5 * (tanh(w*x + b) - y)**2"
 VALUES = "w=0.8, x=1.5, b=-0.3, y=1"
 FRAME_S = 1 / 15                # a frame every 67 ms while playing: 15 frames a second, as smooth as a video
 BATCHES_PER_FRAME = 40        # at most this many SGD steps per frame on a quiet server
+CATCH_UP = 2                  # ... and at most this many times as many when frames come slower
 GRID, SURFACE, REGION_GRID = network_view.THUMB, 320, 320     # units computed on the grid their thumbnails show
 DEFAULTS = {"view": "train", "problem": "classification", "dataset": "circle", "noise": 0, "train": 50,
             "batch": 10, "layers": 2, "u1": 4, "u2": 2, "u3": 2, "u4": 2, "u5": 2, "u6": 2,
@@ -185,7 +186,7 @@ def training_view(net: depth.LiveNet) -> None:
                        key=key("csv_out"), icon=":material/download:", on_click="ignore",
                        help="Training and test points (x1, x2, label): edit them and upload them as your points.")
     st.caption(f"Play trains up to an epoch per frame, {round(1 / FRAME_S)} frames a second; on a busy server "
-               "frames come slower and each trains more, so training keeps its pace.")
+               f"frames come slower and each trains up to {CATCH_UP} times as much.")
     st.fragment(live_frame, run_every=FRAME_S if s.get(key("playing")) else None)()
 
 
@@ -205,11 +206,12 @@ def advance(net: depth.LiveNet, batches: int) -> None:
 
 @dataclass(frozen=True)
 class Frame:
-    """What one frame shows, made before anything is drawn."""
+    """What one frame shows, made before anything is drawn: HTML with its pictures inline, so a frame is three
+    small elements and no image files for the browser to fetch."""
 
-    network: bytes          # JPEG of the network diagram
-    output: bytes           # JPEG of the output over the plane with the points
-    chart: dict             # the loss curves as Vega-Lite
+    network: str            # the network diagram
+    output: str             # the output over the plane with the points
+    chart: str              # the loss curves
     steps: int
     epoch: float
     train: float
@@ -227,67 +229,54 @@ def live_frame() -> None:
         elapsed = now - s.get(key("frame_at"), now - FRAME_S)
         s[key("frame_at")] = now
         epoch = max(1, len(net.x_train) // net.setup.batch)
-        # More steps per frame when frames come slower than asked for, so a busy server shows fewer frames of a
-        # run that trains as fast as before.
-        batches = min(epoch, BATCHES_PER_FRAME) * max(1, min(round(elapsed / FRAME_S), 5))
+        # Frames come slower on a busy server: each then trains up to CATCH_UP frames' worth, so the run keeps
+        # more of its pace, but no more, since the training every user's frame does is what slows them all.
+        batches = min(epoch, BATCHES_PER_FRAME) * max(1, min(round(elapsed / FRAME_S), CATCH_UP))
     if batches:
         advance(net, batches)
         if not s.get(key("playing")):           # it diverged: the whole page shows Play again, and why
             st.rerun()
-    frame = make_frame(net, s[key("test")], points_layer(net, s[key("test")]))
+    frame = make_frame(net, points_image(net, s[key("test")]))
     if s.get(key("diverged")):
         st.error(f"{s.pop(key('diverged'))}.", icon=":material/error:")
     draw_frame(frame, s[key("test")])
 
 
-def make_frame(net: depth.LiveNet, show_test: bool, points) -> Frame:
+def make_frame(net: depth.LiveNet, points: str) -> Frame:
     inputs, units = net.on_grid(GRID)
     train, test = net.history[-1][1:]
-    return Frame(images.jpeg(network_view.network(list(inputs), list(net.setup.features), units[:-1],
-                                                  net.net.layers())),
-                 images.jpeg(network_view.surface(units[-1][0], SURFACE, points)), loss_spec(net.history),
-                 net.steps, net.epoch, train, test)
+    chart = f'<img src="{network_view.svg_uri(network_view.loss_curves(net.history))}" alt="" style="width:100%">'
+    return Frame(network_view.network_html(list(inputs), list(net.setup.features), units[:-1], net.net.layers()),
+                 network_view.output_html(units[-1][0], points), chart, net.steps, net.epoch, train, test)
 
 
 def draw_frame(frame: Frame, show_test: bool) -> None:
     left, right = st.columns([3, 2])
-    left.image(frame.network, output_format="JPEG",
-               caption="Each unit's output over the plane; edges blue for positive weights, orange for negative, "
-                       "as wide as the weight is large.")
+    with left:
+        st.html(frame.network)
+        st.caption("Each unit's output over the plane; edges blue for positive weights, orange for negative, as wide "
+                   "as the weight is large.")
     with right:
-        st.image(frame.output, output_format="JPEG",
-                 caption="The output over [-6, 6]^2: blue +1, orange -1; training points ringed in white"
-                         + (", test points in black." if show_test else "."))
+        st.html(frame.output)
+        st.caption("The output over [-6, 6]^2: blue +1, orange -1; training points ringed in white"
+                   + (", test points in black." if show_test else "."))
         m1, m2, m3 = st.columns(3)
         m1.metric("Steps", f"{frame.steps:,}", help=f"SGD steps: {frame.epoch:.1f} epochs.")
         m2.metric("Training loss", f"{frame.train:.3f}")
         m3.metric("Test loss", f"{frame.test:.3f}")
-        st.vega_lite_chart(frame.chart, width="stretch")
+        st.html(frame.chart)
 
 
-def loss_spec(history: list[tuple[int, float, float]]) -> dict:
-    """The training and test loss against the step, as a Vega-Lite spec written directly: building it with Altair
-    took 17 ms, most of a frame."""
-    rows = history[:: max(1, len(history) // 150)] + history[-1:]
-    values = [{"step": step, "loss": name, "value": v} for step, train, test in rows
-              for name, v in (("training", train), ("test", test))]
-    return {"data": {"values": values}, "mark": {"type": "line"}, "height": 150,
-            "encoding": {"x": {"field": "step", "type": "quantitative", "title": "SGD step"},
-                         "y": {"field": "value", "type": "quantitative", "title": "loss"},
-                         "color": {"field": "loss", "type": "nominal", "title": None,
-                                   "scale": {"domain": ["training", "test"], "range": ["#6f6f6f", "#1f5fa8"]}}}}
-
-
-def points_layer(net: depth.LiveNet, show_test: bool):
-    """The data drawn once per network and choice of points, kept in the session."""
+def points_image(net: depth.LiveNet, show_test: bool) -> str:
+    """The data drawn once per network and choice of points, kept in the session (an image source)."""
     s = st.session_state
     wanted = (id(net), show_test)
-    if s.get(key("layer_of")) != wanted:
+    if s.get(key("points_of")) != wanted:
         test = (net.x_test.numpy(), net.y_test.numpy()) if show_test else None
-        s[key("layer")] = network_view.points_layer((net.x_train.numpy(), net.y_train.numpy()), test,
-                                                    playground.EXTENT, SURFACE, net.setup.problem == "regression")
-        s[key("layer_of")] = wanted
-    return s[key("layer")]
+        s[key("points")] = network_view.svg_uri(network_view.points_svg(
+            (net.x_train.numpy(), net.y_train.numpy()), test, playground.EXTENT, net.setup.problem == "regression"))
+        s[key("points_of")] = wanted
+    return s[key("points")]
 
 
 # ---------------------------------------------------------------- linear regions
@@ -486,7 +475,9 @@ def share_summary(net: depth.LiveNet) -> str:
 
 
 def share_figure(net: depth.LiveNet) -> bytes:
-    return make_frame(net, False, points_layer(net, False)).output
+    points = network_view.points_layer((net.x_train.numpy(), net.y_train.numpy()), None, playground.EXTENT, SURFACE,
+                                       net.setup.problem == "regression")
+    return images.jpeg(network_view.surface(net.on_grid(GRID)[1][-1][0], SURFACE, points))
 
 
 def main() -> None:

@@ -10,6 +10,13 @@ def net(at):
     return at.session_state["depth:net"]
 
 
+def unit_boxes(at) -> int:
+    """How many unit thumbnails (inputs and hidden units) the frame's network diagram shows."""
+    diagram = [h.value for h in at.html if 'class="dlp-net"' in h.value]
+    assert len(diagram) == 1
+    return diagram[0].count('class="u"')
+
+
 def metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.get("metric")}
 
@@ -17,7 +24,8 @@ def metrics(at) -> dict[str, str]:
 def test_the_page_opens_on_the_training_view_with_the_network_and_its_output():
     at = run_page("pages/depth.py")
     assert not at.exception
-    assert len(at.get("image")) == 2                    # the network diagram and its output over the plane
+    assert unit_boxes(at) == 2 + 4 + 2                  # the network diagram: x1, x2 and two layers of 4 and 2
+    assert sum("data:image/jpeg" in h.value for h in at.html) == 2      # its thumbnails, and the output
     assert metrics(at)["Steps"] == "0"
     assert "Paper vs. you" in [h.value for h in at.subheader]
     assert [b.label for b in at.button][:3] == ["Play", "Step", "Reset"]
@@ -55,6 +63,7 @@ def test_adding_a_layer_changes_the_network_and_the_url():
     assert not at.exception
     assert net(at).setup.layers == (4, 2, 2)
     assert len(net(at).net.linears) == 4
+    assert unit_boxes(at) == 2 + 4 + 2 + 2
     assert at.query_params["layers"] == "3"
 
 
@@ -137,7 +146,7 @@ def test_points_from_a_csv_file_train_and_bad_files_are_refused():
     at = run_with_uploads("pages/depth.py", [(rows.encode(), "mine.csv")], dataset="custom")
     assert not at.exception
     assert "10 points from mine.csv" in texts(at.caption)
-    assert len(at.get("image")) == 2
+    assert unit_boxes(at) == 2 + 4 + 2
     bad = run_with_uploads("pages/depth.py", [(b"x1,x2,label\n1,2,3\n", "bad.csv")], dataset="custom")
     assert not bad.exception
     assert "not used" in texts(bad.error)

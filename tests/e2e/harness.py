@@ -98,11 +98,13 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def image_sources(page, at_least: int = 1) -> list[str]:
-    """The src of every st.image on the page, once at least `at_least` of them are there."""
-    page.wait_for_function("n => document.querySelectorAll('[data-testid=\"stImage\"] img').length >= n",
-                           arg=at_least, timeout=30_000)
-    return page.locator('[data-testid="stImage"] img').evaluate_all("imgs => imgs.map(i => i.src)")
+def image_sources(page, at_least: int = 1, within: str = "stImage") -> list[str]:
+    """The src of every picture in the page's st.image elements (or other elements: within="stHtml"), once at least
+    `at_least` of them are there."""
+    selector = f'[data-testid="{within}"] img'
+    page.wait_for_function("s => document.querySelectorAll(s[0]).length >= s[1]", arg=[selector, at_least],
+                           timeout=30_000)
+    return page.locator(selector).evaluate_all("imgs => imgs.map(i => i.src)")
 
 
 def draw_stroke(page, canvas, points) -> None:

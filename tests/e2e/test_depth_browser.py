@@ -17,12 +17,12 @@ def metric(page, label: str) -> str:
 def test_play_trains_live_and_pause_holds(server, page):
     open_page(page, f"{server}/depth?dataset=gauss&lr=0.1")
     start = float(metric(page, "Training loss"))
-    before = image_sources(page, at_least=2)
+    before = image_sources(page, at_least=4, within="stHtml")
     page.get_by_role("button", name="Play").click()
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stMetric\"]')].some(m => "
                            "m.innerText.includes('Steps') && parseFloat(m.innerText.split('\\n').pop().replace(',', '')) >= 75)",
                            timeout=30_000)
-    assert image_sources(page, at_least=2) != before          # the surface and the units moved
+    assert image_sources(page, at_least=4, within="stHtml") != before      # the surface and the units moved
     page.get_by_role("button", name="Pause").click()
     wait_ready(page)
     held = metric(page, "Steps")
