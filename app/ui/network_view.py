@@ -135,11 +135,12 @@ def network_html(feature_maps: list[np.ndarray], names: list[str], unit_maps: li
 def points_svg(train: tuple, test: tuple | None, extent: float, regression: bool, size: int = 320) -> str:
     """The data as an SVG to lay over the output (made once per data set, not once per frame): each point in its
     label's colour, training points ringed in white, test points in black."""
-    dots = []
+    groups: dict[tuple, list[str]] = {}
     for (x, y), ring in [(train, "#fff")] + ([(test, "#282828")] if test is not None else []):
         fills = colour((np.asarray(y) if regression else np.sign(y))[None, :])[0]
-        dots += [f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="rgb({r},{g},{b})" stroke="{ring}"/>'
-                 for (px, py), (r, g, b) in zip(_to_pixel(np.asarray(x), extent, size), fills.tolist())]
+        for (px, py), (r, g, b) in zip(_to_pixel(np.asarray(x), extent, size), fills.tolist()):
+            groups.setdefault((f"rgb({r},{g},{b})", ring), []).append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3"/>')
+    dots = [f'<g fill="{fill}" stroke="{ring}">{"".join(circles)}</g>' for (fill, ring), circles in groups.items()]
     return _svg(size, size, "".join(dots))
 
 
