@@ -92,7 +92,7 @@ def trained_vectors(_model, sha: str, corpus: str, method: str, _config) -> tupl
     return loaded, word_space.Space.of(vocab, matrix)
 
 
-def pick_trained() -> tuple[vectors.Vectors, word_space.Space] | None:
+def pick_trained() -> tuple[vectors.Vectors, word_space.Space, str] | None:
     config = api.config("embeddings", resources.preset())
     loaded = KIT.model("embeddings", config)
     c1, c2 = st.columns(2)
@@ -113,14 +113,17 @@ def pick_trained() -> tuple[vectors.Vectors, word_space.Space] | None:
         line += (f"; **5-NN class purity {scores['class_knn_purity']:.0%}** (classes shuffled: "
                  f"{loaded.checkpoint.metrics['class_knn_purity_shuffled']:.0%})")
     st.markdown(line + ".")
-    return trained_vectors(loaded.model, loaded.checkpoint.sha256, corpus, method, config)
+    sha = loaded.checkpoint.sha256
+    return *trained_vectors(loaded.model, sha, corpus, method, config), f"trained:{sha[:16]}:{corpus}:{method}"
 
 
-def pick_source(source: str) -> tuple[vectors.Vectors, word_space.Space] | None:
+def pick_source(source: str) -> tuple[vectors.Vectors, word_space.Space, str] | None:
+    """The vectors, their space and a token naming them for the caches: the source, the checkpoint and table for
+    trained vectors, the upload for uploaded ones."""
     if source == "trained":
         return pick_trained()
     if source != "upload":
-        return shipped(source)
+        return *shipped(source), source
     st.markdown("Upload the Embedding Projector's **vectors.tsv** (one tab-separated row of numbers per point) with "
                 "an optional **metadata.tsv** (one label per row, or a header row and columns), or one word2vec / "
                 "GloVe text file (**.txt** or **.vec**: a word and its numbers per line).")
@@ -131,7 +134,8 @@ def pick_source(source: str) -> tuple[vectors.Vectors, word_space.Space] | None:
         st.info("No vectors uploaded yet.")
         return None
     try:
-        return uploaded(vec.getvalue(), meta.getvalue() if meta else None, vec.name.lower())
+        return (*uploaded(vec.getvalue(), meta.getvalue() if meta else None, vec.name.lower()),
+                f"upload:{vec.file_id}:{meta.file_id if meta else ''}")
     except DataError as e:
         st.error(f"These files cannot be used: {e}", icon=":material/error:")
         return None
@@ -150,7 +154,7 @@ def unknown_note(unknown: list[str]) -> None:
 
 # ---------------------------------------------------------------- views
 
-def projection_view(loaded: vectors.Vectors, space: word_space.Space, marks: dict[str, str],
+def projection_view(loaded: vectors.Vectors, space: word_space.Space, token: str, marks: dict[str, str],
                     ends: tuple | None) -> pd.DataFrame:
     c1, c2, c3, c4 = st.columns([3, 2, 3, 4])
     method = c1.segmented_control("Projection", list(PROJECTIONS), key=key("proj"), format_func=PROJECTIONS.get,
@@ -162,14 +166,16 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, marks: dic
     meta = loaded.metadata.iloc[shown, 1:].reset_index(drop=True)
     meta.columns = [f"{c} (metadata)" if c in RESERVED else str(c) for c in meta.columns]
     colour = c4.selectbox("Colour by", ["nothing", *meta.columns], key=key("colour"))
-    coords = project(space.unit[shown], f"{st.session_state[key('source')]}:{count}:{shown[count:]}", method, dims)
+    points = f"{token}:{count}:{shown[count:]}"
+    coords = project(space.unit[shown], points, method, dims)
     frame = meta.copy()
     frame.insert(0, "word", [space.words[i] for i in shown])
     for axis, column in zip("xyz", coords.T):
         frame[axis] = column
     frame["role"] = frame["word"].map(marks).fillna("")
     if dims == 2:
-        st.vega_lite_chart(scatter_spec(frame, colour, ends), width="stretch")
+        view = f"{points}:{method}:{dims}:{sorted(marks.items())}"
+        st.vega_lite_chart(scatter_spec(view, frame, colour, ends), width="stretch")
     else:
         st.plotly_chart(scatter_3d(frame, colour, ends), width="stretch")
     how = ("Scroll to zoom, drag to pan" if dims == 2 else "Drag to turn, scroll to zoom") + ", hover for the word."
@@ -179,10 +185,11 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, marks: dic
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def scatter_spec(frame: pd.DataFrame, colour: str, ends: tuple | None) -> dict:
-    """The 2-D view as Vega-Lite, keyed by what it shows: the words a class searches come back without Altair
-    building and checking the chart again."""
-    return charts.vega_lite(scatter(frame, colour, ends))
+def scatter_spec(view: str, _frame: pd.DataFrame, colour: str, ends: tuple | None) -> dict:
+    """The 2-D view as Vega-Lite, keyed by what it shows (`view` names the points, their projection and the marked
+    words; hashing the frame itself took a fifth of a search with 60 users): the words a class searches come back
+    without Altair building and checking the chart again."""
+    return charts.vega_lite(scatter(_frame, colour, ends))
 
 
 def scatter(frame: pd.DataFrame, colour: str, ends: tuple | None) -> alt.LayerChart:
@@ -498,14 +505,14 @@ def words_part() -> None:
     picked = pick_source(source)
     if picked is None:
         return
-    loaded, space = picked
+    loaded, space, token = picked
     marks: dict[str, str] = {}
     left, right = st.columns(2)
     with left:
         found = neighbours_view(space, marks)
     with right:
         ends = analogy_view(space, marks)
-    frame = projection_view(loaded, space, marks, ends)
+    frame = projection_view(loaded, space, token, marks, ends)
     share_words(frame, found, ends)
     exports(frame, space, loaded)
     direction_view(space)

@@ -25,6 +25,7 @@ def run_with_uploads(path: str, uploads: list, **params) -> AppTest:
 
 def _uploaded_page(path: str, uploads: list, params: dict) -> None:
     import runpy
+    import zlib
     from unittest import mock
 
     import streamlit as st
@@ -34,6 +35,7 @@ def _uploaded_page(path: str, uploads: list, params: dict) -> None:
     class File:
         def __init__(self, data: bytes, name: str):
             self.data, self.name = data, name
+            self.file_id = f"{name}-{zlib.crc32(data):08x}"          # an upload's own id, as Streamlit gives one
 
         def getvalue(self) -> bytes:
             return self.data

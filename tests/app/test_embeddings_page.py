@@ -3,6 +3,7 @@ import base64
 import json
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -42,6 +43,21 @@ def test_an_uploaded_projector_pair_is_explored():
     assert "frog" in texts(at.warning)
 
 
+def scatter_x(at) -> list[float]:
+    """The x of every point of the 2-D view, from the data sets the page sends."""
+    scatter = at.get("vega_lite_chart")[0]                        # the first chart: the points, marked words, labels
+    tables = [pa.ipc.open_stream(d.data.data).read_all() for d in scatter.proto.datasets]
+    return max(tables, key=lambda t: t.num_rows).column("x").to_pylist()
+
+
+def test_two_uploads_of_the_same_size_get_their_own_projections():
+    labels = "\n".join(f"w{i}" for i in range(1, 41)).encode()
+    first = upload_page("\n".join(f"{i}\t{i % 3}" for i in range(1, 41)).encode(), "vectors.tsv", labels)
+    second = upload_page("\n".join(f"{i % 5}\t{i}" for i in range(1, 41)).encode(), "vectors.tsv", labels)
+    assert not first.exception and not second.exception
+    assert scatter_x(first) != scatter_x(second)
+
+
 def test_a_malformed_upload_gets_a_message_not_a_traceback():
     at = upload_page(b"king 1 2\nking 3 4\n", "vectors.txt")
     assert not at.exception
@@ -65,8 +81,10 @@ def test_vectors_trained_here_show_their_scores_and_classes():
     assert "5-NN class purity" in texts(at.markdown)
     assert "class" in at.selectbox(key="embeddings:colour").options
     assert "| neighbour of cat |" in texts(at.markdown)
+    before = scatter_x(at)
     at.segmented_control(key="embeddings:corpus").set_value("lee").run()
     assert not at.exception and at.query_params["corpus"] == "lee"
+    assert scatter_x(at) != before                                # the other corpus's vectors, projected anew
     assert "58,000 words" in texts(at.caption)
 
 
