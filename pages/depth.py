@@ -274,7 +274,8 @@ def points_image(net: depth.LiveNet, show_test: bool) -> str:
     if s.get(key("points_of")) != wanted:
         test = (net.x_test.numpy(), net.y_test.numpy()) if show_test else None
         s[key("points")] = network_view.svg_uri(network_view.points_svg(
-            (net.x_train.numpy(), net.y_train.numpy()), test, playground.EXTENT, net.setup.problem == "regression"))
+            (net.x_train.numpy(), net.y_train.numpy()), test, playground.EXTENT, net.setup.problem == "regression",
+            SURFACE))
         s[key("points_of")] = wanted
     return s[key("points")]
 
@@ -475,9 +476,9 @@ def share_summary(net: depth.LiveNet) -> str:
 
 
 def share_figure(net: depth.LiveNet) -> bytes:
-    points = network_view.points_layer((net.x_train.numpy(), net.y_train.numpy()), None, playground.EXTENT, SURFACE,
-                                       net.setup.problem == "regression")
-    return images.jpeg(network_view.surface(net.on_grid(GRID)[1][-1][0], SURFACE, points))
+    train = (net.x_train.numpy(), net.y_train.numpy())
+    return images.jpeg(network_view.output_picture(net.on_grid(GRID)[1][-1][0], train, playground.EXTENT, SURFACE,
+                                                   net.setup.problem == "regression"))
 
 
 def main() -> None:

@@ -12,9 +12,6 @@ import streamlit as st
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-
-# Altair's theme and data transformer are settings global to the process; Streamlit changes them under this lock
-# while it converts a chart, so a conversion here takes the same lock.
 from streamlit import dataframe_util
 from streamlit.elements.vega_charts import _altair_globals_lock
 
@@ -26,6 +23,8 @@ def vega_lite(chart: alt.TopLevelMixin) -> dict:
     in the Arrow form Streamlit sends: a page keeps it in a cache and sends it with st.vega_lite_chart, so that a
     move neither builds and checks the chart again nor converts its data (given as rows, Streamlit converts them
     to Arrow on every run: a third of a search on /embeddings with 60 users)."""
+    # Altair's theme and data transformer are settings global to the process; Streamlit changes them under this lock
+    # while it converts a chart, so a conversion here takes the same lock.
     with _altair_globals_lock, alt.theme.enable("none"), alt.data_transformers.enable("default", max_rows=None):
         spec = chart.to_dict()
     for name, rows in spec.get("datasets", {}).items():

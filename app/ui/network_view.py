@@ -39,23 +39,20 @@ def _to_pixel(points: np.ndarray, extent: float, size: int) -> np.ndarray:
                      (extent - points[:, 1]) / (2 * extent) * size], 1)
 
 
-def points_layer(train: tuple, test: tuple | None, extent: float, size: int, regression: bool) -> Image.Image:
-    """The data as a transparent layer to lay over the output (drawn once per data set, not once per frame):
-    each point in its label's colour, training points ringed in white, test points in black."""
-    layer = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    for (x, y), ring in [(train, (255, 255, 255))] + ([(test, (40, 40, 40))] if test is not None else []):
-        labels = np.asarray(y) if regression else np.sign(y)
-        fills = colour(np.asarray(labels)[None, :])[0]
-        for (px, py), fill in zip(_to_pixel(np.asarray(x), extent, size), fills):
-            draw.ellipse([px - 3, py - 3, px + 3, py + 3], fill=tuple(int(c) for c in fill), outline=ring)
-    return layer
+def _fills(y: np.ndarray, regression: bool) -> list[list[int]]:
+    """Each point's colour: its label's (the sign of it, for classes)."""
+    return colour(np.asarray(y) if regression else np.sign(y)).tolist()
 
 
-def surface(output: np.ndarray, size: int, points: Image.Image) -> np.ndarray:
-    """The network's output over the box (grid rows from the top), scaled to size x size, under the points."""
-    image = Image.fromarray(colour(output)).resize((size, size), Image.BILINEAR).convert("RGBA")
-    return np.asarray(Image.alpha_composite(image, points).convert("RGB"))
+def output_picture(output: np.ndarray, points: tuple, extent: float, size: int, regression: bool) -> np.ndarray:
+    """The network's output over the box (grid rows from the top) scaled to size x size, with the training points
+    (x, y) ringed in white: the picture a student sends to the class. The live frame draws the same in the browser
+    (output_html, points_svg)."""
+    image = Image.fromarray(colour(output)).resize((size, size), Image.BILINEAR)
+    draw = ImageDraw.Draw(image)
+    for (px, py), fill in zip(_to_pixel(np.asarray(points[0]), extent, size), _fills(points[1], regression)):
+        draw.ellipse([px - 3, py - 3, px + 3, py + 3], fill=tuple(fill), outline=(255, 255, 255))
+    return np.asarray(image)
 
 
 def data_uri(mime: str, data: bytes) -> str:
@@ -137,8 +134,7 @@ def points_svg(train: tuple, test: tuple | None, extent: float, regression: bool
     label's colour, training points ringed in white, test points in black."""
     groups: dict[tuple, list[str]] = {}
     for (x, y), ring in [(train, "#fff")] + ([(test, "#282828")] if test is not None else []):
-        fills = colour((np.asarray(y) if regression else np.sign(y))[None, :])[0]
-        for (px, py), (r, g, b) in zip(_to_pixel(np.asarray(x), extent, size), fills.tolist()):
+        for (px, py), (r, g, b) in zip(_to_pixel(np.asarray(x), extent, size), _fills(y, regression)):
             groups.setdefault((f"rgb({r},{g},{b})", ring), []).append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3"/>')
     dots = [f'<g fill="{fill}" stroke="{ring}">{"".join(circles)}</g>' for (fill, ring), circles in groups.items()]
     return _svg(size, size, "".join(dots))

@@ -90,3 +90,12 @@ def test_loss_curves_keep_at_most_about_150_points():
     history = [(i, 1.0 / (i + 1), 1.0 / (i + 1)) for i in range(2000)]
     train = re.search(r'points="([^"]+)"', nv.loss_curves(history)).group(1).split()
     assert 150 <= len(train) <= 160
+
+
+def test_the_shared_picture_is_the_output_with_the_training_points():
+    picture = nv.output_picture(np.zeros((nv.THUMB, nv.THUMB)), (np.array([[0.0, 0.0]]), np.array([-1.0])), 6.0,
+                                320, regression=False)
+    assert picture.shape == (320, 320, 3)
+    assert picture[160, 160].tolist() == nv.NEGATIVE.tolist()          # the point, in its label's colour
+    assert picture[160, 163].tolist() == [255, 255, 255]              # ringed in white
+    assert abs(picture[20, 20].astype(int) - nv.NEUTRAL).max() <= 2   # the output, 0 everywhere
