@@ -2,6 +2,7 @@
 import argparse
 import json
 import sys
+import time
 
 from engine import api, jobs, registry, store, worker
 from engine.data import DataError
@@ -84,19 +85,99 @@ def cmd_train(args) -> int:
 
 
 def cmd_warmup(args) -> int:
-    """Train every registered model (and shipped variant) that has no stored checkpoint for the preset."""
+    """Train every registered model (and shipped variant) that has no stored checkpoint for the preset: one after
+    another here, or all at once as jobs on the Ray cluster when PLAYGROUND_RAY_ADDRESS is set."""
+    todo = []
     for spec in registry.list_models():
+        if args.models and spec.name not in args.models:
+            continue
         for config in spec.configs(args.preset):
             label = f"{spec.name} {registry.config_hash(spec.name, config)}"
             ckpt, _ = store.find(spec.name, config)
             if ckpt is None:
-                _train_one(spec.name, args.preset, config, args.ship)
+                todo.append((spec, config))
             elif args.ship and ckpt.source == "cached":
                 store.ship(ckpt, args.preset)
                 print(f"{label}: shipped the cached checkpoint", file=sys.stderr)
             else:
                 print(f"{label}: already stored ({ckpt.source})", file=sys.stderr)
+    unknown = set(args.models or ()) - {spec.name for spec in registry.list_models()}
+    if unknown:
+        raise ValueError(f"unknown models: {', '.join(sorted(unknown))}")
+    if api.jobs_backend() is not jobs:
+        return _warmup_as_jobs(todo, args.preset, args.ship)
+    for spec, config in todo:
+        _train_one(spec.name, args.preset, config, args.ship)
     return 0
+
+
+class JobBoard:
+    """Many jobs' progress in one display: on a terminal, one line per job redrawn in place; in a log, a line each
+    time a job changes state or passes a tenth of its steps."""
+
+    def __init__(self, keys: list[str]):
+        self.keys = keys
+        self.drawn = 0
+        self.seen: dict[str, tuple] = {}
+
+    @staticmethod
+    def line(key: str, job) -> str:
+        if job is None:
+            return f"{key:34} waiting for the models it needs"
+        width = 20
+        done = int(width * min(job.fraction, 1.0))
+        text = f"{key:34} {job.state:9} [{'#' * done}{'.' * (width - done)}] {job.step}/{job.total}"
+        if job.active and job.eta is not None and job.state == "running":
+            text += f" eta {job.eta:.0f}s"
+        return text + f"  {job.error or job.phase}"
+
+    def draw(self, jobs_now: dict) -> None:
+        lines = [self.line(key, jobs_now.get(key)) for key in self.keys]
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\x1b[{self.drawn}F" if self.drawn else "")
+            sys.stderr.write("".join(f"\x1b[2K{text}\n" for text in lines))
+            self.drawn = len(lines)
+        else:
+            for key, text in zip(self.keys, lines):
+                job = jobs_now.get(key)
+                mark = (job.state, int(10 * job.fraction)) if job else None
+                if self.seen.get(key) != mark:
+                    self.seen[key] = mark
+                    sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+def _warmup_as_jobs(todo: list, preset: str, ship: bool, poll: float = 1.0) -> int:
+    """Start every model of `todo` as a training job at once (a model whose judge is also in `todo` waits for it),
+    show their progress together, then each one's wall time. Returns 1 when any failed."""
+    keys = {jobs.job_key(spec.name, config): (spec, config) for spec, config in todo}
+    board = JobBoard(list(keys))
+    asked: dict[str, float] = {}
+    ended: dict[str, tuple] = {}
+    while len(ended) < len(keys):
+        for key, (spec, config) in keys.items():
+            needs = {jobs.job_key(dep, registry.get(dep).config(dep_preset))
+                     for dep, dep_preset in spec.requires(config).items()}
+            if key not in asked and not any(dep in keys and dep not in ended for dep in needs):
+                try:
+                    api.start_job(spec.name, config)
+                except api.QueueFull:
+                    continue                 # the queue is full: asked again at the next poll
+                asked[key] = time.monotonic()
+        now = {key: api.job_status(keys[key][0].name, keys[key][1]) for key in asked}
+        for key, job in now.items():
+            if key not in ended and job is not None and not job.active:
+                ended[key] = (job, time.monotonic() - asked[key])
+                if ship and job.state == "done":
+                    store.ship(store.find(keys[key][0].name, keys[key][1])[0], preset)
+        board.draw(now)
+        if len(ended) < len(keys):
+            time.sleep(poll)
+    print(f"\n{'model':34} {'state':9} {'wall s':>8} {'training s':>10}  where", file=sys.stderr)
+    for key, (job, wall) in ended.items():
+        print(f"{key:34} {job.state:9} {wall:8.1f} {job.elapsed:10.1f}  {job.where}{'  ' + job.error if job.error else ''}",
+              file=sys.stderr)
+    return 1 if any(job.state != "done" for job, _ in ended.values()) else 0
 
 
 def cmd_eval(args) -> int:
@@ -113,7 +194,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_jobs(args) -> int:
-    rows = jobs.all_jobs()
+    rows = api.all_jobs()
     if args.json:
         print(json.dumps([{k: v for k, v in vars(j).items() if k != "history"} for j in rows], indent=1))
         return 0
@@ -129,7 +210,7 @@ def cmd_jobs(args) -> int:
 
 def cmd_cancel(args) -> int:
     config = api.config(args.name, args.preset)
-    if not jobs.cancel(args.name, config):
+    if not api.jobs_backend().cancel(args.name, config):
         raise RuntimeError(f"no running job for {args.name} [{args.preset}]")
     print("cancel requested", file=sys.stderr)
     return 0
@@ -159,6 +240,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("warmup", help="train every model not yet stored for the preset")
     s.add_argument("--preset", **preset)
     s.add_argument("--ship", action="store_true", help="ship every model of the preset")
+    s.add_argument("--models", nargs="+", metavar="NAME", help="only these models (default: every one)")
     s.set_defaults(func=cmd_warmup)
     s = sub.add_parser("eval", help="recompute held-out metrics from the stored checkpoint")
     s.add_argument("name")

@@ -3,6 +3,7 @@ held-out evaluation, the "paper vs. you" claims and the classroom's rooms (`api.
 the shared widgets import this module, never the registry, the store, the jobs or the training loop themselves
 (tests/unit/test_layout.py holds them to it).
 """
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,24 +120,34 @@ def cache_dir(kind: str) -> Path:
     return store.cache_root() / kind
 
 
-# ---------------------------------------------------------------- training jobs (worker processes)
+# ---------------------------------------------------------------- training jobs (worker processes or Ray)
+
+def jobs_backend():
+    """Where training jobs run: engine.jobs (worker processes on this machine), or engine.cluster when
+    PLAYGROUND_RAY_ADDRESS names a Ray cluster (only then is Ray imported). Both have start, status, cancel and
+    all_jobs."""
+    if os.environ.get(jobs.RAY_ENV, "").strip():
+        from engine import cluster
+        return cluster
+    return jobs
+
 
 def start_job(name: str, config, owner: str = "") -> JobStatus:
     """Queue training of (name, config) in a worker process, or join the job already queued or running for it.
     A classroom student (owner = their room token) trains into a seat of their own, and only while their teacher
     allows training. Raises QueueFull when the queue, or this owner's share of it, is full, and TrainingLocked."""
     rooms.may_train(owner)
-    return jobs.start(name, config, owner, rooms.seat(owner))
+    return jobs_backend().start(name, config, owner, rooms.seat(owner))
 
 
 def job_status(name: str, config, owner: str = "") -> JobStatus | None:
     """The job `owner` would see: a classroom student's own, else the class's."""
-    return jobs.status(name, config, rooms.seat(owner))
+    return jobs_backend().status(name, config, rooms.seat(owner))
 
 
 def cancel_job(name: str, config, owner: str = "") -> bool:
     rooms.may_train(owner)
-    return jobs.cancel(name, config, rooms.seat(owner))
+    return jobs_backend().cancel(name, config, rooms.seat(owner))
 
 
 def seat(owner: str) -> str:
@@ -145,10 +156,10 @@ def seat(owner: str) -> str:
 
 
 def all_jobs() -> list[JobStatus]:
-    return jobs.all_jobs()
+    return jobs_backend().all_jobs()
 
 
 __all__ = ["PRESETS", "Checkpoint", "CheckpointError", "Claim", "JobStatus", "Loaded", "ModelSpec", "NotTrained",
            "Progress", "QueueFull", "Report", "RoomError", "TrainingLocked", "all_claims", "all_jobs", "cache_dir", "cancel_job", "claims", "config",
-           "config_from_dict", "config_hash", "configure_threads", "evaluate", "job_status", "list_models", "load",
+           "config_from_dict", "config_hash", "configure_threads", "evaluate", "job_status", "jobs_backend", "list_models", "load",
            "load_deps", "locate", "rooms", "seat", "spec", "start_job", "train_and_save"]

@@ -26,6 +26,7 @@ from engine import files, registry, store
 ACTIVE = ("queued", "running")
 TERMINAL = ("done", "failed", "cancelled")
 SLOTS_ENV = "PLAYGROUND_TRAINING_SLOTS"
+RAY_ENV = "PLAYGROUND_RAY_ADDRESS"   # set: training jobs go to that Ray cluster (engine.cluster) instead
 MAX_WAITING = 24             # a class of 30 trying settings fills it in a minute; past it, a start is refused
 MAX_WAITING_PER_OWNER = 2    # one browser session cannot hold the queue
 
@@ -54,6 +55,8 @@ class JobStatus:
     queued: float = 0.0              # when it was asked for: the queue's order
     position: int | None = None      # while waiting for a slot: 1 = next to start (computed when read)
     starts_in: float | None = None   # while waiting: about how many seconds until its slot frees, when known
+    sha256: str = ""                 # the saved checkpoint's weights, once the job is done
+    where: str = ""                  # on a Ray cluster: the node and resources it trains on
 
     @property
     def waiting(self) -> bool:

@@ -32,6 +32,9 @@ class ModelSpec:
     # the model's buffers and saved with it (Newton searches from the trained weights; gensim's word2vec on the
     # same corpora); report(done, total, value) shows its progress.
     after_steps: Callable[..., None] | None = None
+    # The share of one GPU its `gpu` preset asks for on a Ray cluster: the paper-scale recurrent models (DRAW, the
+    # captioners) fill one; the small ones share it.
+    gpu_share: float = 0.25
 
     def configs(self, preset: str) -> list[Any]:
         """The preset's config and its shipped variants."""

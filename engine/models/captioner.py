@@ -517,6 +517,7 @@ register(ModelSpec(
     data=image_data,
     train_step=train_step,
     evaluate=evaluate_images,
+    gpu_share=1.0,
 ))
 
 register(ModelSpec(
@@ -535,6 +536,7 @@ register(ModelSpec(
     data=video_data,
     train_step=train_step,
     evaluate=evaluate_videos,
+    gpu_share=1.0,
 ))
 
 

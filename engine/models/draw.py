@@ -386,6 +386,7 @@ register(ModelSpec(
     data=lambda config: binary_mnist(),
     train_step=train_step,
     evaluate=evaluate,
+    gpu_share=1.0,
 ))
 
 

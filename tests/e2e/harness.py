@@ -1,6 +1,7 @@
 """A real Streamlit server and Debian's Chromium driven by Playwright, shared by the browser tests and the bench."""
 import io
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -54,6 +55,24 @@ def streamlit_server(env: dict | None = None, timeout: float = 90):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextmanager
+def ray_cluster(cpus: int = 2, timeout: float = 120):
+    """A one-machine Ray cluster (the head node only, `cpus` CPUs, no GPU) on loopback, with token authentication;
+    yields the settings a client needs to join it (PLAYGROUND_RAY_ADDRESS and Ray's token). `ray stop` at the end
+    stops every Ray process of this machine."""
+    ray = Path(sys.executable).with_name("ray")
+    port = free_port()
+    env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
+    subprocess.run([ray, "start", "--head", f"--port={port}", f"--num-cpus={cpus}",
+                    "--num-gpus=0", "--include-dashboard=false", "--disable-usage-stats",
+                    "--object-store-memory=100000000"], env={**os.environ, **env}, check=True, capture_output=True,
+                   timeout=timeout)
+    try:
+        yield {**env, "PLAYGROUND_RAY_ADDRESS": f"127.0.0.1:{port}"}
+    finally:
+        subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=timeout)
 
 
 def launch_browser(playwright):

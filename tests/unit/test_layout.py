@@ -28,7 +28,9 @@ RULES: dict[str, set[str]] = {
     "engine.__main__": {"engine.api", "engine.data", "engine.device", "engine.jobs", "engine.registry",
                         "engine.store", "engine.worker"},
     "engine.worker": {"engine.api", "engine.device", "engine.files", "engine.jobs", "engine.registry", "engine.train"},
-    "engine.api": {"engine.claims", "engine.device", "engine.jobs", "engine.registry", "engine.rooms", "engine.store",
+    # Jobs on a Ray cluster: the same job body as a local worker's, Ray imported only here.
+    "engine.cluster": {"engine.jobs", "engine.registry", "engine.store", "engine.worker"},
+    "engine.api": {"engine.claims", "engine.cluster", "engine.device", "engine.jobs", "engine.registry", "engine.rooms", "engine.store",
                    "engine.train"},
     # Classroom rooms live in one SQLite file in the cache.
     "engine.rooms": {"engine.store"},
@@ -47,6 +49,8 @@ RULES: dict[str, set[str]] = {
     "engine.files": set(),
     "a top package": set(),             # app/__init__.py, engine/__init__.py: only mark the packages
 }
+# Optional servers' clients, each imported by one module only, so that without its setting it is never imported.
+ONE_IMPORTER = {"ray": "engine.cluster"}
 STREAMLIT_FREE = ("engine",)        # the engine runs in CLI and worker processes too: no Streamlit there
 CHECKED = ("app", "pages", "engine")
 
@@ -93,6 +97,8 @@ def violations(root: Path) -> list[str]:
                     head = target.split(".")[0]
                     if head == "streamlit" and module.startswith(STREAMLIT_FREE):
                         found.append(f"{where}{node.lineno}: {layer} may not import streamlit ({text})")
+                    if head in ONE_IMPORTER and module != ONE_IMPORTER[head]:
+                        found.append(f"{where}{node.lineno}: only {ONE_IMPORTER[head]} imports {head} ({text})")
                     if head not in CHECKED:
                         continue
                     target_layer = layer_of(target)
@@ -114,11 +120,12 @@ def test_the_rules_catch_a_planted_violation(tmp_path):
     (tmp_path / "engine" / "api.py").write_text("")
     (tmp_path / "engine" / "data" / "reader.py").write_text("import numpy\nfrom engine import store\n")
     (tmp_path / "pages" / "page.py").write_text("from engine import api\n\n\ndef f():\n    from engine.jobs import start\n")
-    (tmp_path / "engine" / "data" / "widget.py").write_text("import streamlit as st\n")
+    (tmp_path / "engine" / "data" / "widget.py").write_text("import streamlit as st\nimport ray.util\n")
     (tmp_path / "engine" / "stray.py").write_text("")
     found = sorted(violations(tmp_path))
     assert found == ["engine/data/reader.py:2: engine.data may not import engine.store (from engine import store)",
                      "engine/data/widget.py:1: engine.data may not import streamlit (import streamlit as st)",
+                     "engine/data/widget.py:2: only engine.cluster imports ray (import ray.util)",
                      "engine/stray.py:1: engine.stray belongs to no layer; add it to RULES and the README's diagram",
                      "pages/page.py:5: pages may not import engine.jobs (from engine.jobs import start)"]
 
