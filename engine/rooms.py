@@ -1,7 +1,8 @@
-"""Classroom rooms: a teacher's room that students join with a short code, in one SQLite database.
+"""Classroom rooms: a teacher's room that students join with a short code.
 
-The database is PLAYGROUND_CACHE/rooms.sqlite3 in WAL mode: readers never wait, one writer at a time (every write
-is one `BEGIN IMMEDIATE` transaction), and rooms survive a server restart. A room holds:
+Rooms live in engine.tables' store: the SQLite file PLAYGROUND_CACHE/rooms.sqlite3 for one web server, or the Redis
+server named by PLAYGROUND_REDIS_URL for several (a room opened on one server is joined on another). Readers never
+wait, one writer at a time, and rooms survive a server restart. A room holds:
 
 - the teacher's secret, kept as its sha256 (the token lives only in the teacher's link), or the server's teacher PIN
   (PLAYGROUND_TEACHER_PIN) when one is set: every teacher action checks it, a student's token never passes;
@@ -22,14 +23,12 @@ import math
 import os
 import re
 import secrets
-import sqlite3
-import threading
 import time
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from engine import store
+from engine import store, tables
 
 PIN_ENV = "PLAYGROUND_TEACHER_PIN"
 STUDENT_MARK = "student-"         # how a student's token begins: other owners of training jobs need no lookup
@@ -54,30 +53,6 @@ ADJECTIVES = ["Amber", "Azure", "Brave", "Calm", "Coral", "Crimson", "Gentle", "
 ANIMALS = ["Badger", "Bison", "Crane", "Dolphin", "Falcon", "Fox", "Gecko", "Heron", "Ibex", "Koala", "Lemur", "Lynx",
            "Marten", "Moose", "Newt", "Otter", "Owl", "Panda", "Puffin", "Quokka", "Raven", "Seal", "Stoat", "Tapir",
            "Toucan", "Walrus", "Wombat", "Yak"]
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS rooms (
-    code TEXT PRIMARY KEY, teacher_hash TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL,
-    closed INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS students (
-    token TEXT PRIMARY KEY, code TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE, label TEXT NOT NULL,
-    joined REAL NOT NULL, seen REAL NOT NULL, page TEXT NOT NULL DEFAULT '', following INTEGER NOT NULL DEFAULT 1,
-    last_snapshot REAL NOT NULL DEFAULT 0, UNIQUE (code, label));
-CREATE TABLE IF NOT EXISTS snapshots (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE,
-    label TEXT NOT NULL, created REAL NOT NULL, page TEXT NOT NULL, query TEXT NOT NULL, summary TEXT NOT NULL,
-    png BLOB, shown INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS polls (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE,
-    page TEXT NOT NULL, question TEXT NOT NULL, options TEXT NOT NULL, answer INTEGER, answer_note TEXT NOT NULL,
-    created REAL NOT NULL, open INTEGER NOT NULL DEFAULT 1, revealed INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS votes (
-    poll INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE, student TEXT NOT NULL, choice INTEGER NOT NULL,
-    PRIMARY KEY (poll, student));
-CREATE INDEX IF NOT EXISTS students_by_room ON students (code);
-CREATE INDEX IF NOT EXISTS snapshots_by_room ON snapshots (code, id);
-"""
-
 
 class RoomError(Exception):
     """A room call refused; the message is for the person who made it (no such room, closed, a limit)."""
@@ -162,60 +137,27 @@ def db_path():
     return store.cache_root() / "rooms.sqlite3"
 
 
-# One open connection per database and process, used by one thread at a time: the web server's sessions are threads,
-# and every follower looks at its room about once a second, so opening the file each time would cost more than the
-# query. Other processes (another server, the tests' writers) share the file through SQLite's own locking.
-_connections: dict[tuple[str, int], sqlite3.Connection] = {}
-_lock = threading.RLock()
-
-
-def _connection() -> sqlite3.Connection:
-    path = db_path()
-    key = (str(path), os.getpid())          # a forked process opens its own
-    con = _connections.get(key)
-    if con is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)   # autocommit
-        try:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA synchronous=NORMAL")       # WAL: durable at checkpoints, never corrupt
-            con.executescript(SCHEMA)
-        except sqlite3.DatabaseError:
-            con.close()
-            raise
-        _connections[key] = con
-    return con
-
-
 @contextmanager
 def _usable():
-    """SQLite's own errors (a damaged file, a lock held past the timeout) as a RoomError the pages can show."""
+    """The store's own errors (a damaged file, a lock held past its wait, a server that does not answer) as a
+    RoomError the pages can show."""
     try:
         yield
-    except sqlite3.DatabaseError as e:
-        raise RoomError(f"the classroom database {db_path()} cannot be used ({e}); move it aside to start afresh"
-                        ) from None
+    except tables.StoreError as e:
+        raise RoomError(str(e)) from None
 
 
 @contextmanager
 def _reading():
-    with _lock, _usable():
-        yield _connection()
+    with _usable(), tables.tables(db_path()).reading() as t:
+        yield t
 
 
 @contextmanager
 def _writing():
-    """One write transaction: the database's single writer until it commits (others wait up to 10 s)."""
-    with _lock, _usable():
-        con = _connection()
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+    """One write: the store's single writer until it ends (others wait up to 10 s)."""
+    with _usable(), tables.tables(db_path()).writing() as t:
+        yield t
 
 
 def _digest(secret: str) -> str:
@@ -226,17 +168,16 @@ def normal_code(code: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", str(code).upper())[:CODE_LENGTH]
 
 
-def _room_from(row) -> Room:
-    code, created, expires, closed, version, state = row
-    state = json.loads(state)
+def _room_from(row: dict) -> Room:
+    state = json.loads(row["state"])
     state["pages"] = tuple(state.get("pages", ()))
-    return Room(code, created, expires, bool(closed), version, **{k: state[k] for k in STATE_FIELDS if k in state})
+    return Room(row["code"], row["created"], row["expires"], bool(row["closed"]), row["version"],
+                **{k: state[k] for k in STATE_FIELDS if k in state})
 
 
-def _get_room(con, code: str, ended_ok: bool = False) -> Room:
+def _get_room(t, code: str, ended_ok: bool = False) -> Room:
     """The room; RoomError when there is none, or (unless ended_ok) when it is closed or expired."""
-    row = con.execute("SELECT code, created, expires, closed, version, state FROM rooms WHERE code = ?",
-                      (normal_code(code),)).fetchone()
+    row = t.get("rooms", normal_code(code))
     if row is None:
         raise RoomError(f"there is no room {normal_code(code) or '(empty code)'}; check the code")
     room = _room_from(row)
@@ -253,9 +194,9 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(str(a).encode(), str(b).encode())
 
 
-def _check_teacher(con, code: str, secret: str, ended_ok: bool = False) -> Room:
-    room = _get_room(con, code, ended_ok)
-    (teacher_hash,) = con.execute("SELECT teacher_hash FROM rooms WHERE code = ?", (room.code,)).fetchone()
+def _check_teacher(t, code: str, secret: str, ended_ok: bool = False) -> Room:
+    room = _get_room(t, code, ended_ok)
+    teacher_hash = t.get("rooms", room.code)["teacher_hash"]
     pin = os.environ.get(PIN_ENV, "")
     secret = str(secret or "")
     if secret and (_same(_digest(secret), teacher_hash) or (pin and _same(secret, pin))):
@@ -263,12 +204,36 @@ def _check_teacher(con, code: str, secret: str, ended_ok: bool = False) -> Room:
     raise NotTeacher(f"only the teacher of room {room.code} can do that")
 
 
-def _set_state(con, room: Room, **changes) -> Room:
+def _set_state(t, room: Room, **changes) -> Room:
     state = {k: getattr(room, k) for k in STATE_FIELDS}
     state.update(changes)
     state["pages"] = list(state["pages"])
-    con.execute("UPDATE rooms SET state = ?, version = version + 1 WHERE code = ?", (json.dumps(state), room.code))
-    return _get_room(con, room.code)
+    t.update("rooms", room.code, state=json.dumps(state), version=t.get("rooms", room.code)["version"] + 1)
+    return _get_room(t, room.code)
+
+
+def _student_row(t, token: str) -> dict:
+    row = t.get("students", str(token))
+    if row is None:
+        raise RoomError("you are not in a room (join with the teacher's code)")
+    return row
+
+
+def _student_from(row: dict) -> Student:
+    return Student(row["token"], row["code"], row["label"], row["joined"], row["seen"], row["page"],
+                   bool(row["following"]))
+
+
+def _purge(t, code: str) -> None:
+    """A room and everything in it."""
+    for p in t.find("polls", code):
+        for v in t.find("votes", p["id"]):
+            t.delete("votes", (v["poll"], v["student"]))
+        t.delete("polls", p["id"])
+    for table, key in (("snapshots", "id"), ("students", "token")):
+        for row in t.find(table, code):
+            t.delete(table, row[key])
+    t.delete("rooms", code)
 
 
 def _page(page: str) -> str:
@@ -301,17 +266,19 @@ def open_room(hours: float = DEFAULT_HOURS, pin: str = "") -> tuple[Room, str]:
     now = time.time()
     state = json.dumps({"page": "", "query": {}, "seq": 0, "live": False, "paused": False, "pages": [],
                         "training": False, "poll": None})
-    with _writing() as con:
-        con.execute("DELETE FROM rooms WHERE expires < ?", (now - PURGE_AFTER,))
+    with _writing() as t:
+        for old in t.every("rooms"):
+            if old["expires"] < now - PURGE_AFTER:
+                _purge(t, old["code"])
         for _ in range(20):
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-            if con.execute("SELECT 1 FROM rooms WHERE code = ?", (code,)).fetchone() is None:
+            if t.get("rooms", code) is None:
                 break
         else:
             raise RoomError("could not find a free room code; try again")
-        con.execute("INSERT INTO rooms VALUES (?, ?, ?, ?, 0, 0, ?)",
-                    (code, _digest(secret), now, now + hours * 3600, state))
-        return _get_room(con, code), secret
+        t.insert("rooms", {"code": code, "teacher_hash": _digest(secret), "created": now,
+                           "expires": now + hours * 3600, "closed": 0, "version": 0, "state": state})
+        return _get_room(t, code), secret
 
 
 def pin_required() -> bool:
@@ -321,14 +288,14 @@ def pin_required() -> bool:
 
 def room(code: str) -> Room:
     """The room's class state (anyone may read it: it is what students follow)."""
-    with _reading() as con:
-        return _get_room(con, code)
+    with _reading() as t:
+        return _get_room(t, code)
 
 
 def is_teacher(code: str, secret: str) -> bool:
     try:
-        with _reading() as con:
-            _check_teacher(con, code, secret)
+        with _reading() as t:
+            _check_teacher(t, code, secret)
         return True
     except RoomError:
         return False
@@ -337,9 +304,9 @@ def is_teacher(code: str, secret: str) -> bool:
 def bring(code: str, secret: str, page: str, query: dict) -> Room:
     """Bring the class to a page and view: followers switch to it."""
     query = _query(query)
-    with _writing() as con:
-        room = _check_teacher(con, code, secret)
-        return _set_state(con, room, page=_page(page), query=query, seq=room.seq + 1)
+    with _writing() as t:
+        room = _check_teacher(t, code, secret)
+        return _set_state(t, room, page=_page(page), query=query, seq=room.seq + 1)
 
 
 def settle(code: str, secret: str, **changes) -> Room:
@@ -352,22 +319,21 @@ def settle(code: str, secret: str, **changes) -> Room:
     for name in ("live", "paused", "training"):
         if name in changes:
             changes[name] = bool(changes[name])
-    with _writing() as con:
-        return _set_state(con, _check_teacher(con, code, secret), **changes)
+    with _writing() as t:
+        return _set_state(t, _check_teacher(t, code, secret), **changes)
 
 
 def close(code: str, secret: str) -> None:
-    with _writing() as con:
-        room = _check_teacher(con, code, secret)
-        con.execute("UPDATE rooms SET closed = 1, version = version + 1 WHERE code = ?", (room.code,))
+    with _writing() as t:
+        room = _check_teacher(t, code, secret)
+        t.update("rooms", room.code, closed=1, version=room.version + 1)
 
 
 def students(code: str, secret: str) -> list[Student]:
-    with _reading() as con:
-        room = _check_teacher(con, code, secret)
-        rows = con.execute("SELECT token, code, label, joined, seen, page, following FROM students WHERE code = ? "
-                           "ORDER BY joined", (room.code,)).fetchall()
-    return [Student(*row[:6], bool(row[6])) for row in rows]
+    with _reading() as t:
+        room = _check_teacher(t, code, secret)
+        rows = t.find("students", room.code)
+    return sorted((_student_from(row) for row in rows), key=lambda s: s.joined)
 
 
 # ------------------------------------------------------------------------------------------------ students
@@ -375,35 +341,31 @@ def students(code: str, secret: str) -> list[Student]:
 def join(code: str) -> Student:
     """A new anonymous student in the room, following the teacher."""
     now = time.time()
-    with _writing() as con:
-        room = _get_room(con, code)
-        taken = {label for (label,) in con.execute("SELECT label FROM students WHERE code = ?", (room.code,))}
+    with _writing() as t:
+        room = _get_room(t, code)
+        taken = {row["label"] for row in t.find("students", room.code)}
         if len(taken) >= MAX_STUDENTS:
             raise RoomError(f"room {room.code} is full ({MAX_STUDENTS} students)")
         free = [f"{a} {b}" for a in ADJECTIVES for b in ANIMALS if f"{a} {b}" not in taken]
         label = secrets.choice(free)
         token = STUDENT_MARK + secrets.token_urlsafe(18)
-        con.execute("INSERT INTO students (token, code, label, joined, seen) VALUES (?, ?, ?, ?, ?)",
-                    (token, room.code, label, now, now))
+        t.insert("students", {"token": token, "code": room.code, "label": label, "joined": now, "seen": now,
+                              "page": "", "following": 1, "last_snapshot": 0.0})
     return Student(token, room.code, label, now, now, "", True)
 
 
 def student(token: str) -> tuple[Student, Room]:
     """The student and their room's class state; RoomError when the token is unknown or the room is over."""
-    with _reading() as con:
-        row = con.execute("SELECT token, code, label, joined, seen, page, following FROM students WHERE token = ?",
-                          (str(token),)).fetchone()
-        if row is None:
-            raise RoomError("you are not in a room (join with the teacher's code)")
-        return Student(*row[:6], bool(row[6])), _get_room(con, row[1])
+    with _reading() as t:
+        row = _student_row(t, token)
+        return _student_from(row), _get_room(t, row["code"])
 
 
 def seen(token: str, page: str, following: bool) -> None:
     """The student's page and follow mode, and that they are still connected."""
     page = _page(page)
-    with _writing() as con:
-        con.execute("UPDATE students SET seen = ?, page = ?, following = ? WHERE token = ?",
-                    (time.time(), page, int(bool(following)), str(token)))
+    with _writing() as t:
+        t.update("students", str(token), seen=time.time(), page=page, following=int(bool(following)))
 
 
 def may_train(owner: str) -> None:
@@ -411,12 +373,12 @@ def may_train(owner: str) -> None:
     Anyone else (a lone user, the CLI, a teacher) may train."""
     if not str(owner).startswith(STUDENT_MARK):
         return
-    with _reading() as con:
-        row = con.execute("SELECT code FROM students WHERE token = ?", (str(owner),)).fetchone()
+    with _reading() as t:
+        row = t.get("students", str(owner))
         if row is None:
             return
         try:
-            room = _get_room(con, row[0])
+            room = _get_room(t, row["code"])
         except RoomError:
             return                          # the room is over: the student is on their own again
     if not room.training:
@@ -428,9 +390,9 @@ def seat(owner: str) -> str:
     never replaces the checkpoint the class is using."""
     if not str(owner).startswith(STUDENT_MARK):
         return ""
-    with _reading() as con:
-        row = con.execute("SELECT code FROM students WHERE token = ?", (str(owner),)).fetchone()
-    return "" if row is None else row[0].lower() + _digest(owner)[:16]      # unique to the student, not secret
+    with _reading() as t:
+        row = t.get("students", str(owner))
+    return "" if row is None else row["code"].lower() + _digest(owner)[:16]      # unique to the student, not secret
 
 
 # ------------------------------------------------------------------------------------------------ snapshots
@@ -444,51 +406,44 @@ def send_snapshot(token: str, page: str, query: dict, png: bytes | None, summary
         raise RoomError(f"the thumbnail is {len(png) // 1000} kB; at most {MAX_PNG_BYTES // 1000} kB")
     summary = " ".join(str(summary).split())[:MAX_SUMMARY]
     now = time.time()
-    with _writing() as con:
-        row = con.execute("SELECT code, label, last_snapshot FROM students WHERE token = ?", (str(token),)).fetchone()
-        if row is None:
-            raise RoomError("you are not in a room (join with the teacher's code)")
-        code, label, last = row
-        room = _get_room(con, code)
+    with _writing() as t:
+        row = _student_row(t, token)
+        label, last = row["label"], row["last_snapshot"]
+        room = _get_room(t, row["code"])
         if now - last < SNAPSHOT_EVERY:
             raise RoomError(f"one snapshot every {SNAPSHOT_EVERY:.0f} s: wait {math.ceil(SNAPSHOT_EVERY - (now - last))} s")
-        (count,) = con.execute("SELECT COUNT(*) FROM snapshots WHERE code = ?", (room.code,)).fetchone()
-        if count >= MAX_SNAPSHOTS:
+        if len(t.find("snapshots", room.code)) >= MAX_SNAPSHOTS:
             raise RoomError(f"room {room.code} holds its {MAX_SNAPSHOTS} snapshots; no more can be sent")
-        con.execute("UPDATE students SET last_snapshot = ? WHERE token = ?", (now, str(token)))
-        cursor = con.execute("INSERT INTO snapshots (code, label, created, page, query, summary, png) VALUES "
-                             "(?, ?, ?, ?, ?, ?, ?)", (room.code, label, now, page, json.dumps(query), summary, png))
-        return cursor.lastrowid
+        t.update("students", str(token), last_snapshot=now)
+        return t.insert("snapshots", {"code": room.code, "label": label, "created": now, "page": page,
+                                      "query": json.dumps(query), "summary": summary, "png": png, "shown": 0})
 
 
 def snapshots(code: str, secret: str) -> list[Snapshot]:
     """The room's gallery, newest first (without the images: snapshot_png reads one)."""
-    with _reading() as con:
-        room = _check_teacher(con, code, secret, ended_ok=True)
-        rows = con.execute("SELECT id, label, created, page, query, summary, shown FROM snapshots WHERE code = ? "
-                           "ORDER BY id DESC", (room.code,)).fetchall()
-    return [Snapshot(i, label, created, page, json.loads(query), summary, bool(shown))
-            for i, label, created, page, query, summary, shown in rows]
+    with _reading() as t:
+        room = _check_teacher(t, code, secret, ended_ok=True)
+        rows = t.find("snapshots", room.code)
+    return [Snapshot(r["id"], r["label"], r["created"], r["page"], json.loads(r["query"]), r["summary"],
+                     bool(r["shown"])) for r in sorted(rows, key=lambda r: -r["id"])]
 
 
 def snapshot_png(code: str, secret: str, snapshot_id: int) -> bytes | None:
-    with _reading() as con:
-        room = _check_teacher(con, code, secret, ended_ok=True)
-        row = con.execute("SELECT png FROM snapshots WHERE code = ? AND id = ?", (room.code, int(snapshot_id))
-                          ).fetchone()
-    return None if row is None else row[0]
+    with _reading() as t:
+        room = _check_teacher(t, code, secret, ended_ok=True)
+        row = t.get("snapshots", int(snapshot_id))
+    return None if row is None or row["code"] != room.code else row["png"]
 
 
 def show_snapshot(code: str, secret: str, snapshot_id: int) -> Room:
     """Bring the class to a snapshot's view (followers jump to it)."""
-    with _writing() as con:
-        room = _check_teacher(con, code, secret)
-        row = con.execute("SELECT page, query FROM snapshots WHERE code = ? AND id = ?", (room.code, int(snapshot_id))
-                          ).fetchone()
-        if row is None:
+    with _writing() as t:
+        room = _check_teacher(t, code, secret)
+        row = t.get("snapshots", int(snapshot_id))
+        if row is None or row["code"] != room.code:
             raise RoomError("no such snapshot in this room")
-        con.execute("UPDATE snapshots SET shown = 1 WHERE id = ?", (int(snapshot_id),))
-        return _set_state(con, room, page=row[0], query=json.loads(row[1]), seq=room.seq + 1)
+        t.update("snapshots", int(snapshot_id), shown=1)
+        return _set_state(t, room, page=row["page"], query=json.loads(row["query"]), seq=room.seq + 1)
 
 
 # ------------------------------------------------------------------------------------------------ polls
@@ -506,70 +461,69 @@ def ask(code: str, secret: str, page: str, question: str, options: list[str], an
     page = _page(page)
     if answer is not None and not 0 <= int(answer) < len(options):
         raise RoomError("the measured answer must be one of the options")
-    with _writing() as con:
-        room = _check_teacher(con, code, secret)
-        con.execute("UPDATE polls SET open = 0 WHERE code = ?", (room.code,))
-        cursor = con.execute("INSERT INTO polls (code, page, question, options, answer, answer_note, created) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (room.code, page, question, json.dumps(options),
-                                                              answer, str(answer_note)[:MAX_TEXT * 2], time.time()))
-        _set_state(con, room, poll=cursor.lastrowid)
-        return _get_poll(con, room.code, cursor.lastrowid)
+    with _writing() as t:
+        room = _check_teacher(t, code, secret)
+        for earlier in t.find("polls", room.code):
+            if earlier["open"]:
+                t.update("polls", earlier["id"], open=0)
+        poll_id = t.insert("polls", {"code": room.code, "page": page, "question": question,
+                                     "options": json.dumps(options), "answer": answer,
+                                     "answer_note": str(answer_note)[:MAX_TEXT * 2], "created": time.time(),
+                                     "open": 1, "revealed": 0})
+        _set_state(t, room, poll=poll_id)
+        return _get_poll(t, room.code, poll_id)
 
 
-def _get_poll(con, code: str, poll_id: int) -> Poll:
-    row = con.execute("SELECT id, page, question, options, answer, answer_note, open, revealed FROM polls "
-                      "WHERE code = ? AND id = ?", (code, int(poll_id))).fetchone()
-    if row is None:
+def _get_poll(t, code: str, poll_id: int) -> Poll:
+    row = t.get("polls", int(poll_id))
+    if row is None or row["code"] != code:
         raise RoomError("no such poll in this room")
-    options = tuple(json.loads(row[3]))
+    options = tuple(json.loads(row["options"]))
     counts = [0] * len(options)
-    for choice, n in con.execute("SELECT choice, COUNT(*) FROM votes WHERE poll = ? GROUP BY choice", (row[0],)):
-        counts[choice] = n
-    return Poll(row[0], row[1], row[2], options, row[4], row[5], bool(row[6]), bool(row[7]), tuple(counts))
+    for vote in t.find("votes", row["id"]):
+        counts[vote["choice"]] += 1
+    return Poll(row["id"], row["page"], row["question"], options, row["answer"], row["answer_note"],
+                bool(row["open"]), bool(row["revealed"]), tuple(counts))
 
 
 def poll(code: str, poll_id: int) -> Poll:
     """A poll of the room, with its counts (students see the counts only once the teacher reveals the answer)."""
-    with _reading() as con:
-        return _get_poll(con, _get_room(con, code).code, poll_id)
+    with _reading() as t:
+        return _get_poll(t, _get_room(t, code).code, poll_id)
 
 
 def polls(code: str, secret: str) -> list[Poll]:
-    with _reading() as con:
-        room = _check_teacher(con, code, secret, ended_ok=True)
-        ids = [i for (i,) in con.execute("SELECT id FROM polls WHERE code = ? ORDER BY id", (room.code,))]
-        return [_get_poll(con, room.code, i) for i in ids]
+    with _reading() as t:
+        room = _check_teacher(t, code, secret, ended_ok=True)
+        return [_get_poll(t, room.code, row["id"]) for row in t.find("polls", room.code)]
 
 
 def vote(token: str, poll_id: int, choice: int) -> None:
     """A student's answer (a second answer replaces the first while the poll is open)."""
-    with _writing() as con:
-        row = con.execute("SELECT code FROM students WHERE token = ?", (str(token),)).fetchone()
-        if row is None:
-            raise RoomError("you are not in a room (join with the teacher's code)")
-        current = _get_poll(con, _get_room(con, row[0]).code, poll_id)
+    with _writing() as t:
+        row = _student_row(t, token)
+        current = _get_poll(t, _get_room(t, row["code"]).code, poll_id)
         if not current.open:
             raise RoomError("this poll is closed")
         if not 0 <= int(choice) < len(current.options):
             raise RoomError("not one of the poll's options")
-        con.execute("INSERT OR REPLACE INTO votes VALUES (?, ?, ?)", (current.id, str(token), int(choice)))
+        t.insert("votes", {"poll": current.id, "student": str(token), "choice": int(choice)}, replace=True)
 
 
 def my_vote(token: str, poll_id: int) -> int | None:
-    with _reading() as con:
-        row = con.execute("SELECT choice FROM votes WHERE poll = ? AND student = ?", (int(poll_id), str(token))
-                          ).fetchone()
-    return None if row is None else row[0]
+    with _reading() as t:
+        row = t.get("votes", (int(poll_id), str(token)))
+    return None if row is None else row["choice"]
 
 
 def reveal(code: str, secret: str, poll_id: int) -> Poll:
     """Close the poll and show everyone the page's measured answer beside the class's votes."""
-    with _writing() as con:
-        room = _check_teacher(con, code, secret)
-        _get_poll(con, room.code, poll_id)
-        con.execute("UPDATE polls SET open = 0, revealed = 1 WHERE id = ?", (int(poll_id),))
-        _set_state(con, room)                   # students' pages re-read the room
-        return _get_poll(con, room.code, poll_id)
+    with _writing() as t:
+        room = _check_teacher(t, code, secret)
+        _get_poll(t, room.code, poll_id)
+        t.update("polls", int(poll_id), open=0, revealed=1)
+        _set_state(t, room)                     # students' pages re-read the room
+        return _get_poll(t, room.code, poll_id)
 
 
 # ------------------------------------------------------------------------------------------------ export
@@ -582,10 +536,10 @@ def _cell(text: str) -> str:
 def export(code: str, secret: str) -> bytes:
     """The class's gallery and polls as a zip: gallery.csv, polls.csv and one PNG per snapshot; still there after
     the room has closed or expired, until it is purged."""
-    with _reading() as con:
-        room = _check_teacher(con, code, secret, ended_ok=True)
-        rows = con.execute("SELECT id, label, created, page, query, summary, shown, png FROM snapshots "
-                           "WHERE code = ? ORDER BY id", (room.code,)).fetchall()
+    with _reading() as t:
+        room = _check_teacher(t, code, secret, ended_ok=True)
+        rows = [(r["id"], r["label"], r["created"], r["page"], r["query"], r["summary"], r["shown"], r["png"])
+                for r in sorted(t.find("snapshots", room.code), key=lambda r: r["id"])]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         gallery = io.StringIO()

@@ -48,3 +48,28 @@ def tiny_cache(tmp_path_factory) -> Path:
                 if api.locate(spec.name, config)[0] is None:
                     api.train_and_save(spec.name, config)
     return root
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    """A real Redis server for the session (started here, stopped at the end)."""
+    from tests.e2e.harness import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def room_store(request, monkeypatch):
+    """Each classroom test once with rooms in SQLite (the default) and once in Redis (PLAYGROUND_REDIS_URL), each
+    time empty."""
+    from engine import tables
+
+    tables.close_all()
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        monkeypatch.setenv(tables.REDIS_ENV, url)
+        import redis
+        redis.Redis.from_url(url).flushdb()
+    yield request.param
+    tables.close_all()

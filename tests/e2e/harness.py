@@ -75,6 +75,36 @@ def ray_cluster(cpus: int = 2, timeout: float = 120):
         subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=timeout)
 
 
+REDIS = "/usr/bin/redis-server"
+
+
+@contextmanager
+def redis_server(folder: Path, timeout: float = 30):
+    """A Redis server (Debian's redis-server) on a free loopback port, keeping nothing on disk; yields its URL."""
+    if not Path(REDIS).exists():
+        raise RuntimeError(f"{REDIS} is missing: apt-get install -y redis-server (.ci/run does this)")
+    port = free_port()
+    proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def launch_browser(playwright):
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)")

@@ -32,8 +32,9 @@ RULES: dict[str, set[str]] = {
     "engine.cluster": {"engine.jobs", "engine.registry", "engine.store", "engine.worker"},
     "engine.api": {"engine.claims", "engine.cluster", "engine.device", "engine.jobs", "engine.registry", "engine.rooms", "engine.store",
                    "engine.train"},
-    # Classroom rooms live in one SQLite file in the cache.
-    "engine.rooms": {"engine.store"},
+    # Classroom rooms live in a SQLite file in the cache, or on a Redis server for several web servers.
+    "engine.rooms": {"engine.store", "engine.tables"},
+    "engine.tables": set(),
     # Claims read stored metrics and the papers' numbers kept beside each model.
     "engine.claims": {"engine.analysis", "engine.data", "engine.models", "engine.registry", "engine.store"},
     "engine.jobs": {"engine.files", "engine.registry", "engine.store"},
@@ -50,7 +51,7 @@ RULES: dict[str, set[str]] = {
     "a top package": set(),             # app/__init__.py, engine/__init__.py: only mark the packages
 }
 # Optional servers' clients, each imported by one module only, so that without its setting it is never imported.
-ONE_IMPORTER = {"ray": "engine.cluster"}
+ONE_IMPORTER = {"ray": "engine.cluster", "redis": "engine.tables"}
 STREAMLIT_FREE = ("engine",)        # the engine runs in CLI and worker processes too: no Streamlit there
 CHECKED = ("app", "pages", "engine")
 

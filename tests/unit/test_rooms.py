@@ -1,5 +1,5 @@
-"""engine.rooms: a classroom's room in SQLite (teacher checks, joining, class state, snapshots, polls, export,
-concurrent writers) and the training locks and seats it gives engine.api."""
+"""engine.rooms: a classroom's room (teacher checks, joining, class state, snapshots, polls, export, concurrent
+writers) and the training locks and seats it gives engine.api; every test once in SQLite and once in a real Redis."""
 import csv
 import io
 import multiprocessing
@@ -10,11 +10,11 @@ import zipfile
 import pytest
 from PIL import Image
 
-from engine import api, jobs, rooms, store
+from engine import api, jobs, rooms, store, tables
 from engine.rooms import NotTeacher, RoomError, TrainingLocked
 from engine.train import build_model
 
-pytestmark = pytest.mark.usefixtures("cache", "no_shipped")
+pytestmark = pytest.mark.usefixtures("cache", "no_shipped", "room_store")
 
 
 @pytest.fixture
@@ -63,8 +63,8 @@ def test_closed_room_refuses_reading_and_joining(room):
 
 def test_expired_room(room, student):
     code, _ = room
-    with sqlite3.connect(rooms.db_path()) as con:
-        con.execute("UPDATE rooms SET expires = ? WHERE code = ?", (time.time() - 1, code))
+    with tables.tables(rooms.db_path()).writing() as t:
+        t.update("rooms", code, expires=time.time() - 1)
     for call in (lambda: rooms.room(code), lambda: rooms.join(code), lambda: rooms.student(student.token)):
         with pytest.raises(RoomError, match="expired"):
             call()
@@ -345,12 +345,12 @@ def test_export_holds_gallery_polls_and_images(room, student, no_wait):
         [("3", "0", "", ""), ("8", "1", "yes", "8 is sharper")]
 
 
-# ---- SQLite: concurrent writers and a restart ---------------------------------------------------------------
+# ---- concurrent writers and a restart ------------------------------------------------------------------------
 
 
 def crowd(code: str, poll_id: int, n: int) -> None:
     """One server process: n students join, look around and vote."""
-    # A forked process opens a connection of its own (the parent's is keyed by its pid) and sets the database up.
+    # A forked process opens a connection of its own (the parent's is keyed by its pid).
     for i in range(n):
         token = rooms.join(code).token
         rooms.seen(token, "gan", i % 2 == 0)
@@ -358,7 +358,7 @@ def crowd(code: str, poll_id: int, n: int) -> None:
         rooms.vote(token, poll_id, i % 3)
 
 
-def test_concurrent_writers_lose_nothing(room):
+def test_concurrent_writers_lose_nothing(room, room_store):
     code, secret = room
     asked = rooms.ask(code, secret, "gan", "Q?", ["a", "b", "c"])
     context = multiprocessing.get_context("fork")
@@ -371,8 +371,9 @@ def test_concurrent_writers_lose_nothing(room):
     joined = rooms.students(code, secret)
     assert len(joined) == 40 and len({s.label for s in joined}) == 40 and {s.page for s in joined} == {"gan"}
     assert rooms.poll(code, asked.id).counts == (16, 12, 12)            # each student's last vote: i % 3
-    with sqlite3.connect(rooms.db_path()) as con:
-        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if room_store == "sqlite":
+        with sqlite3.connect(rooms.db_path()) as con:
+            assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_room_survives_a_restart(room, student):
@@ -380,9 +381,7 @@ def test_room_survives_a_restart(room, student):
     rooms.bring(code, secret, "gan", {"k": "4"})
     asked = rooms.ask(code, secret, "gan", "Q?", ["a", "b"])
     rooms.vote(student.token, asked.id, 1)
-    for con in rooms._connections.values():            # the server stops: its connections close
-        con.close()
-    rooms._connections.clear()
+    tables.close_all()                                  # the server stops: its connections close
     restarted = rooms.room(code)
     assert (restarted.page, restarted.query, restarted.seq, restarted.poll) == ("gan", {"k": "4"}, 1, asked.id)
     assert rooms.student(student.token)[0].label == student.label and rooms.poll(code, asked.id).counts == (0, 1)
@@ -422,10 +421,15 @@ def test_export_outlives_the_room_and_defuses_formulas(room, student):
         rooms.export(code, "wrong")
 
 
-def test_a_damaged_database_is_refused_not_crashing(room, tmp_path, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_CACHE", str(tmp_path / "other"))
-    rooms.db_path().parent.mkdir(parents=True)
-    rooms.db_path().write_bytes(b"not a database, " * 100)
+def test_a_damaged_database_is_refused_not_crashing(room, tmp_path, monkeypatch, room_store):
+    if room_store == "sqlite":
+        monkeypatch.setenv("PLAYGROUND_CACHE", str(tmp_path / "other"))
+        rooms.db_path().parent.mkdir(parents=True)
+        rooms.db_path().write_bytes(b"not a database, " * 100)
+    else:                                               # a Redis server that is not there
+        from tests.e2e.harness import free_port
+        monkeypatch.setattr(tables, "WAIT_SECONDS", 1)
+        monkeypatch.setenv(tables.REDIS_ENV, f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(RoomError, match="cannot be used"):
         rooms.join("ABCDEF")
     assert not rooms.is_teacher("ABCDEF", "x")
