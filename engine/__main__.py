@@ -1,4 +1,4 @@
-"""Command line: python -m engine list | train | warmup | eval | jobs | cancel | worker."""
+"""Command line: python -m engine list | train | warmup | eval | jobs | cancel | proxy-config | worker."""
 import argparse
 import json
 import sys
@@ -216,6 +216,45 @@ def cmd_cancel(args) -> int:
     return 0
 
 
+HAPROXY = """\
+# HAProxy in front of {count} playground web servers (python -m engine proxy-config).
+# Sticky sessions: a browser tab keeps one websocket to one server, and its uploads must reach that server too, so
+# the first response sets a cookie naming the server and every later request goes where the cookie says.
+global
+    maxconn 4096
+defaults
+    mode http
+    option forwardfor
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+    timeout tunnel 1h
+frontend playground
+    bind {listen}
+    default_backend streamlit
+backend streamlit
+    balance leastconn
+    cookie PLAYGROUND_SERVER insert indirect nocache httponly
+    option httpchk GET /_stcore/health
+{servers}
+"""
+
+
+def proxy_config(listen: str, servers: list[str]) -> str:
+    """HAProxy's configuration for web servers at host:port addresses behind one address."""
+    for address in [listen, *servers]:
+        host, sep, port = address.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"{address!r} is not HOST:PORT")
+    lines = [f"    server web{i} {address} check cookie web{i}" for i, address in enumerate(servers, 1)]
+    return HAPROXY.format(count=len(servers), listen=listen, servers="\n".join(lines))
+
+
+def cmd_proxy_config(args) -> int:
+    print(proxy_config(args.listen, args.servers), end="")
+    return 0
+
+
 def cmd_worker(args) -> int:
     return worker.run(args.folder)
 
@@ -255,6 +294,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--preset", **preset)
     s.set_defaults(func=cmd_cancel)
+    s = sub.add_parser("proxy-config", help="HAProxy's configuration for several web servers behind one address")
+    s.add_argument("--listen", default="0.0.0.0:8080", help="HOST:PORT the class opens (default 0.0.0.0:8080)")
+    s.add_argument("--servers", nargs="+", required=True, metavar="HOST:PORT", help="the web servers")
+    s.set_defaults(func=cmd_proxy_config)
     s = sub.add_parser("worker", help=argparse.SUPPRESS)
     s.add_argument("folder")
     s.set_defaults(func=cmd_worker)

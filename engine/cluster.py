@@ -156,23 +156,28 @@ def train_task(request: dict, state: dict, board, key: str, run: str) -> dict:
     return state
 
 
+def _worker_env() -> dict:
+    """What a job's worker needs of this process's environment: the store's settings and the repository."""
+    from engine.store import REPO_ROOT
+
+    env = {name: os.environ[name] for name in RESOURCE_ENV if os.environ.get(name)}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    return env
+
+
 def connect() -> None:
-    """Join the cluster named by PLAYGROUND_RAY_ADDRESS once per process. Jobs started from here carry this
-    process's PLAYGROUND_* store settings and the repository on PYTHONPATH to every worker."""
+    """Join the cluster named by PLAYGROUND_RAY_ADDRESS once per process."""
     if ray.is_initialized():
         return
     from engine import jobs
-    from engine.store import REPO_ROOT
 
     address = os.environ.get(jobs.RAY_ENV, "").strip()
-    env = {name: os.environ[name] for name in RESOURCE_ENV if os.environ.get(name)}
-    env["PYTHONPATH"] = str(REPO_ROOT)
     with _connected:
         if ray.is_initialized():
             return
         try:
-            ray.init(address=address, namespace=NAMESPACE, runtime_env={"env_vars": env}, log_to_driver=False,
-                     logging_level="ERROR")
+            ray.init(address=address, namespace=NAMESPACE, runtime_env={"env_vars": _worker_env()},
+                     log_to_driver=False, logging_level="ERROR")
         except (ConnectionError, RuntimeError, ValueError) as e:
             raise ClusterError(f"cannot reach the Ray cluster at {jobs.RAY_ENV}={address!r}: {e}") from None
 
@@ -227,7 +232,8 @@ def start(name: str, config, owner: str = "", seat: str = ""):
     state["phase"] = "waiting for the cluster's resources (" + ", ".join(
         f"{amount:g} {kind.removeprefix('num_').rstrip('s').upper()}" for kind, amount in need.items()) + ")"
     request = {"name": name, "config": registry.config_dict(config), "seat": seat}
-    raw = _call(_board(create=True).start, key, request, state, need,
+    options = dict(need, runtime_env={"env_vars": _worker_env()})      # this server's store, whoever made the board
+    raw = _call(_board(create=True).start, key, request, state, options,
                 (jobs.MAX_WAITING, jobs.MAX_WAITING_PER_OWNER))
     if "refused" in raw:
         raise jobs.QueueFull(raw["refused"])

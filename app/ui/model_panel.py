@@ -50,6 +50,8 @@ def _live_progress(name: str, config, key: str) -> None:
         text += f" · loss {job.loss:.4f}"
     if job.eta is not None:
         text += f" · about {job.eta:.0f} s left"
+    if job.where:
+        text += f" · on the cluster's {job.where}"
     st.progress(min(job.fraction, 1.0), text=text)
     _loss_chart(job.history)
     if classroom.training_allowed() and st.button("Cancel training", key=f"{key}:cancel", icon=":material/stop:"):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from PIL import Image
@@ -73,6 +73,42 @@ def ray_cluster(cpus: int = 2, timeout: float = 120):
         yield {**env, "PLAYGROUND_RAY_ADDRESS": f"127.0.0.1:{port}"}
     finally:
         subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=timeout)
+
+
+HAPROXY = "/usr/sbin/haproxy"
+
+
+@contextmanager
+def proxied_servers(count: int, env: dict, folder: Path, timeout: float = 90):
+    """`count` Streamlit servers with the same settings behind HAProxy (configured by `python -m engine
+    proxy-config`, sticky sessions); yields the proxy's URL and each server's own URL."""
+    if not Path(HAPROXY).exists():
+        raise RuntimeError(f"{HAPROXY} is missing: apt-get install -y haproxy (.ci/run does this)")
+    with ExitStack() as stack:
+        urls = [stack.enter_context(streamlit_server(env, timeout))[0] for _ in range(count)]
+        port = free_port()
+        config = folder / "haproxy.cfg"
+        config.write_text(subprocess.run(
+            [sys.executable, "-m", "engine", "proxy-config", "--listen", f"127.0.0.1:{port}", "--servers",
+             *(url.removeprefix("http://") for url in urls)], cwd=REPO, check=True, capture_output=True,
+            text=True).stdout)
+        log = open(ARTIFACTS / f"haproxy-{port}.log", "w")
+        stack.callback(log.close)
+        proxy = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        stack.callback(proxy.wait, 10)
+        stack.callback(proxy.terminate)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if proxy.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"haproxy did not start; see {log.name}")
+            time.sleep(0.2)
+        yield url, urls
 
 
 REDIS = "/usr/bin/redis-server"
