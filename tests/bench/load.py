@@ -10,17 +10,21 @@ The server's memory (RSS) and CPU come from /proc.
 
     .venv/bin/python -m tests.bench.load                       # every page, 1, 10, 30, 60 and 100 users
     .venv/bin/python -m tests.bench.load --pages draw --users 1 10 --moves 10
+    .venv/bin/python -m tests.bench.load --servers 2 --pages embeddings     # two servers behind HAProxy
 """
 import argparse
 import io
 import os
 import random
 import statistics
+import tempfile
 import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageEnhance
@@ -32,7 +36,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from websockets.sync.client import connect
 
 from engine.data import photos
-from tests.e2e.harness import streamlit_server
+from tests.e2e.harness import proxied_servers, streamlit_server
 
 FINISHED_OK = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 WORDS = ["frog", "king", "river", "paris", "music", "doctor", "green", "computer", "happy", "ocean", "bread", "war"]
@@ -97,6 +101,7 @@ class Session:
     query: str = ""
     session_id: str = ""
     xsrf: str = ""
+    cookies: str = ""              # what the tab's browser sends back: the XSRF cookie, a proxy's server cookie
     widget: Widget | None = None
     socket: object = None
     connection: object = None
@@ -104,10 +109,12 @@ class Session:
     def open(self) -> float:
         if self.control.upload:          # uploads carry the XSRF cookie the server sets, as a browser's do
             with urllib.request.urlopen(self.url + "/_stcore/health", timeout=self.timeout) as response:
-                cookies = response.headers.get_all("Set-Cookie") or []
-            self.xsrf = next(c.split(";")[0].split("=", 1)[1] for c in cookies if c.startswith("_streamlit_xsrf="))
+                cookies = [c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []]
+            self.xsrf = next(c.split("=", 1)[1] for c in cookies if c.startswith("_streamlit_xsrf="))
+            self.cookies = "; ".join(cookies)      # behind a proxy, its cookie keeps the tab on one server
         self.connection = connect(self.url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
-                                  open_timeout=self.timeout, max_size=None)
+                                  open_timeout=self.timeout, max_size=None,
+                                  additional_headers={"Cookie": self.cookies} if self.cookies else None)
         self.socket = self.connection.__enter__()
         self.query = self.control.query
         return self.rerun(ClientState(query_string=self.query, page_name=self.control.page))
@@ -186,7 +193,7 @@ class Session:
                 f"Content-Type: image/jpeg\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
         put = urllib.request.Request(self.url + urls.upload_url, data=body, method="PUT", headers={
             "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": self.xsrf,
-            "Cookie": f"_streamlit_xsrf={self.xsrf}"})
+            "Cookie": self.cookies})
         try:
             urllib.request.urlopen(put, timeout=self.timeout).read()
         except OSError as e:
@@ -278,29 +285,47 @@ def proc_stat(pid: int) -> tuple[float, int]:
     return cpu, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def run_class(url: str, pid: int, name: str, users: int, moves: int, timeout: float = 30.0,
+def procs_stat(pids: list[int]) -> tuple[float, int]:
+    stats = [proc_stat(pid) for pid in pids]
+    return sum(cpu for cpu, _ in stats), sum(rss for _, rss in stats)
+
+
+@contextmanager
+def servers(count: int):
+    """One web server as `make run` starts it, or `count` of them behind HAProxy: (the URL users open, the server
+    processes' pids)."""
+    if count == 1:
+        with streamlit_server() as (url, proc):
+            yield url, [proc.pid]
+        return
+    with tempfile.TemporaryDirectory() as folder, proxied_servers(count, {}, Path(folder)) as (url, started):
+        yield url, [proc.pid for _, proc in started]
+
+
+def run_class(url: str, pids: list[int], name: str, users: int, moves: int, timeout: float = 30.0,
               pace: tuple[float, float] = (1.0, 3.0), seed: int = 0, minutes: float | None = None) -> dict:
-    """N users on one page, moving the control CONTROLS[name]; a row of the table. With `minutes`, the users move
-    for that long, and the server's memory is sampled every 30 s ("rss_over_time", MB)."""
+    """N users on one page, moving the control CONTROLS[name]; a row of the table, with the CPU and memory of the
+    server processes `pids` added up. With `minutes`, the users move for that long, and the servers' memory is
+    sampled every 30 s ("rss_over_time", MB)."""
     control = CONTROLS[name]
     result = Result()
     ready = threading.Barrier(users)
     until = time.perf_counter() + 60 * minutes if minutes else None
     threads = [threading.Thread(target=user, args=(url, control, moves, seed * 1000 + i, timeout, pace, result,
                                                    ready, until), daemon=True) for i in range(users)]
-    cpu0, _ = proc_stat(pid)
+    cpu0, _ = procs_stat(pids)
     wall0 = time.perf_counter()
     peak, samples, next_sample = 0, [], wall0
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        rss = proc_stat(pid)[1]
+        rss = procs_stat(pids)[1]
         peak = max(peak, rss)
         if time.perf_counter() >= next_sample:
             samples.append(round(rss / 2**20))
             next_sample += 30
         time.sleep(0.2)
-    cpu1, rss = proc_stat(pid)
+    cpu1, rss = procs_stat(pids)
     wall = time.perf_counter() - wall0
     times = sorted(result.times)
     return {"page": name, "users": users, "moves": len(times) + len(result.errors),
@@ -329,18 +354,21 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
     parser.add_argument("--users", nargs="+", type=int, default=[1, 10, 30, 60, 100])
     parser.add_argument("--moves", type=int, default=8, help="moves per user")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a move counts as an error")
+    parser.add_argument("--servers", type=int, default=1, help="web servers behind HAProxy (default: one, no proxy)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="a long class: every user moves for this long (instead of --moves); memory over time")
     args = parser.parse_args(argv)
     rows = []
-    with streamlit_server() as (url, proc):
+    with servers(args.servers) as (url, pids):
         for page in args.pages:
-            # A first visit loads the page's models and libraries once, as the teacher's own visit would.
-            warm = Session(url, CONTROLS[page], 120.0)
-            warm.open()
-            warm.close()
+            # A first visit loads the page's models and libraries once in each server, as the teacher's would.
+            warming = [Session(url, CONTROLS[page], 120.0) for _ in pids]   # one socket each: the least busy server
+            for warm in warming:
+                warm.open()
+            for warm in warming:
+                warm.close()
             for users in args.users:
-                rows.append(run_class(url, proc.pid, page, users, args.moves, args.timeout, minutes=args.minutes))
+                rows.append(run_class(url, pids, page, users, args.moves, args.timeout, minutes=args.minutes))
                 report(table(rows[-1:]).split("\n")[-1])
                 if args.minutes:
                     report(f"    server RSS every 30 s (MB): {rows[-1]['rss_over_time']}")

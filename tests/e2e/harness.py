@@ -81,16 +81,16 @@ HAPROXY = "/usr/sbin/haproxy"
 @contextmanager
 def proxied_servers(count: int, env: dict, folder: Path, timeout: float = 90):
     """`count` Streamlit servers with the same settings behind HAProxy (configured by `python -m engine
-    proxy-config`, sticky sessions); yields the proxy's URL and each server's own URL."""
+    proxy-config`, sticky sessions); yields the proxy's URL and each server's (URL, process)."""
     if not Path(HAPROXY).exists():
         raise RuntimeError(f"{HAPROXY} is missing: apt-get install -y haproxy (.ci/run does this)")
     with ExitStack() as stack:
-        urls = [stack.enter_context(streamlit_server(env, timeout))[0] for _ in range(count)]
+        servers = [stack.enter_context(streamlit_server(env, timeout)) for _ in range(count)]
         port = free_port()
         config = folder / "haproxy.cfg"
         config.write_text(subprocess.run(
             [sys.executable, "-m", "engine", "proxy-config", "--listen", f"127.0.0.1:{port}", "--servers",
-             *(url.removeprefix("http://") for url in urls)], cwd=REPO, check=True, capture_output=True,
+             *(url.removeprefix("http://") for url, _ in servers)], cwd=REPO, check=True, capture_output=True,
             text=True).stdout)
         log = open(ARTIFACTS / f"haproxy-{port}.log", "w")
         stack.callback(log.close)
@@ -108,7 +108,7 @@ def proxied_servers(count: int, env: dict, folder: Path, timeout: float = 90):
             if proxy.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"haproxy did not start; see {log.name}")
             time.sleep(0.2)
-        yield url, urls
+        yield url, servers
 
 
 REDIS = "/usr/bin/redis-server"

@@ -24,7 +24,7 @@ def site(tmp_path_factory):
         env = {**ray_env, "PLAYGROUND_REDIS_URL": redis_url, "PLAYGROUND_CACHE": str(folder / "store"),
                "PLAYGROUND_PRESET": "cpu"}
         with proxied_servers(2, env, folder) as (proxy, servers):
-            yield proxy, servers
+            yield proxy, [url for url, _ in servers]
 
 
 @pytest.fixture

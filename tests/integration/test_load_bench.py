@@ -46,3 +46,13 @@ def test_three_simulated_students_follow_their_teacher():
     assert (row["joined"], row["missed"], row["errors"]) == (3, 0, 0), lines
     assert row["p95"] is not None and row["idle_cores"] >= 0       # six follows timed, one per student and move
     assert "| /manifold | 3 (3) | 2 |" in lines[-1]
+
+
+def test_uploads_through_two_servers_behind_the_proxy_keep_to_their_server():
+    # Each server signs its own XSRF cookie: an upload that reached the other server would be refused (403).
+    lines = []
+    rows = load.main(["--servers", "2", "--pages", "captioning-upload", "--users", "4", "--moves", "2"],
+                     report=lines.append)
+    (row,) = rows
+    assert (row["users"], row["moves"], row["errors"]) == (4, 8, 0), lines
+    assert row["rss_mb"] > 0
