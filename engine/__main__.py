@@ -310,7 +310,8 @@ def main(argv=None) -> int:
         configure_threads("server")
     try:
         return args.func(args)
-    except (KeyError, ValueError, RuntimeError, DataError, api.NotTrained, store.CheckpointError) as e:
+    except (KeyError, ValueError, RuntimeError, DataError, api.NotTrained, store.CheckpointError,
+            api.JobsUnavailable) as e:
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"error: {message}", file=sys.stderr)
         return 1

@@ -18,12 +18,15 @@ lost) leaves the job "failed" with Ray's reason, and nothing in the store.
 Every node runs the same code at the same path (the repository on PYTHONPATH) with the same Python packages.
 """
 import os
+import re
+import socket
 import threading
 import time
 import uuid
 
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError, TaskCancelledError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 NAMESPACE = "playground"
 BOARD = "jobs"
@@ -32,11 +35,9 @@ KEEP_ENDED = 500             # ended jobs the board remembers (the newest); olde
 ACTIVE = ("queued", "running")
 RESOURCE_ENV = ("PLAYGROUND_CACHE", "PLAYGROUND_SHIPPED", "PLAYGROUND_DATA", "PLAYGROUND_THREADS")
 
+RETRY_AFTER = 30.0           # seconds during which a failed join is reported again without trying
 _connected = threading.Lock()
-
-
-class ClusterError(Exception):
-    """The Ray cluster could not be reached, or did not answer in time; the message says which and where."""
+_failed: dict[str, tuple[float, str]] = {}     # address -> (when, why) of this process's last failed join there
 
 
 @ray.remote(num_cpus=0, max_restarts=0, max_concurrency=32)
@@ -114,7 +115,8 @@ class JobBoard:
         except RayTaskError as e:                    # train_job reports its own errors; this is anything else
             final = {"state": "failed", "error": f"{e.cause.__class__.__name__}: {e.cause}"}
         except RayError as e:
-            reason = str(e).strip().splitlines()[0][:300]
+            sentences = re.split(r"(?<=\.)\s+", str(e).strip().splitlines()[0])
+            reason = " ".join(sentences[:2])[:300]
             final = {"state": "failed", "error": f"the Ray worker training it died ({e.__class__.__name__}: "
                                                  f"{reason}); nothing was saved"}
         with self.lock:
@@ -165,8 +167,23 @@ def _worker_env() -> dict:
     return env
 
 
+def _unavailable(why: str) -> Exception:
+    from engine.jobs import JobsUnavailable
+
+    return JobsUnavailable(why)
+
+
+def _answers(address: str) -> None:
+    """Raise OSError when a HOST:PORT address does not accept a connection within 3 s: Ray itself keeps retrying an
+    unreachable head for minutes. ("auto" is looked up by Ray on this machine.)"""
+    host, sep, port = address.rpartition(":")
+    if sep and port.isdigit():
+        socket.create_connection((host, int(port)), timeout=3).close()
+
+
 def connect() -> None:
-    """Join the cluster named by PLAYGROUND_RAY_ADDRESS once per process."""
+    """Join the cluster named by PLAYGROUND_RAY_ADDRESS once per process. A join that failed is not tried again for
+    RETRY_AFTER seconds (Ray retries a join for a while: a page must not wait that long at every rerun)."""
     if ray.is_initialized():
         return
     from engine import jobs
@@ -175,17 +192,34 @@ def connect() -> None:
     with _connected:
         if ray.is_initialized():
             return
+        if address in _failed and time.monotonic() - _failed[address][0] < RETRY_AFTER:
+            raise _unavailable(_failed[address][1])
         try:
+            _answers(address)
             ray.init(address=address, namespace=NAMESPACE, runtime_env={"env_vars": _worker_env()},
                      log_to_driver=False, logging_level="ERROR")
-        except (ConnectionError, RuntimeError, ValueError) as e:
-            raise ClusterError(f"cannot reach the Ray cluster at {jobs.RAY_ENV}={address!r}: {e}") from None
+        except (OSError, RuntimeError, ValueError) as e:
+            why = (f"the Ray cluster at {jobs.RAY_ENV}={address!r} cannot be reached "
+                   f"({str(e).strip().splitlines()[0][:200]})")
+            _failed[address] = (time.monotonic(), why)
+            raise _unavailable(why) from None
+        _failed.pop(address, None)
+
+
+def _head_node() -> str | None:
+    """The Ray head node's id: the board lives there (it holds no CPU, so Ray could place it anywhere, and a worker
+    node may be lost; the head is the cluster itself)."""
+    return next((node["NodeID"] for node in ray.nodes()
+                 if node["Alive"] and "node:__internal_head__" in node["Resources"]), None)
 
 
 def _board(create: bool = False):
     connect()
     if create:
-        return JobBoard.options(name=BOARD, namespace=NAMESPACE, get_if_exists=True, lifetime="detached").remote()
+        head = _head_node()
+        place = {"scheduling_strategy": NodeAffinitySchedulingStrategy(head, soft=True)} if head else {}
+        return JobBoard.options(name=BOARD, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
+                                **place).remote()
     try:
         return ray.get_actor(BOARD, namespace=NAMESPACE)
     except ValueError:
@@ -196,9 +230,9 @@ def _call(method, *args):
     try:
         return ray.get(method.remote(*args), timeout=CALL_TIMEOUT)
     except GetTimeoutError:
-        raise ClusterError(f"the cluster's job board did not answer within {CALL_TIMEOUT:.0f} s") from None
+        raise _unavailable(f"the cluster's job board did not answer within {CALL_TIMEOUT:.0f} s") from None
     except RayActorError as e:
-        raise ClusterError(f"the cluster's job board was lost ({e.__class__.__name__}); its jobs' progress is "
+        raise _unavailable(f"the cluster's job board was lost ({e.__class__.__name__}); its jobs' progress is "
                            f"gone, training can be started again") from None
 
 

@@ -31,6 +31,10 @@ MAX_WAITING = 24             # a class of 30 trying settings fills it in a minut
 MAX_WAITING_PER_OWNER = 2    # one browser session cannot hold the queue
 
 
+class JobsUnavailable(Exception):
+    """Training jobs cannot be reached (the Ray cluster is down or does not answer); the message says where."""
+
+
 class QueueFull(Exception):
     """A start refused because the queue, or this session's share of it, is full; the message says which."""
 

@@ -35,9 +35,21 @@ def _place(job: api.JobStatus) -> str:
     return text + "."
 
 
+def _job(name: str, config, owner: str) -> tuple[api.JobStatus | None, bool]:
+    """The job `owner` would see, and whether training jobs can be reached at all (a cluster that does not answer
+    is said on the page, not raised)."""
+    try:
+        return api.job_status(name, config, owner), True
+    except api.JobsUnavailable as e:
+        st.warning(f"Training is unavailable: {e}.", icon=":material/cloud_off:")
+        return None, False
+
+
 def _live_progress(name: str, config, key: str) -> None:
     owner = classroom.owner()
-    job = api.job_status(name, config, owner)
+    job, reachable = _job(name, config, owner)
+    if not reachable:
+        return
     if job is None or not job.active:
         st.rerun(scope="app")       # finished: reload the page so it picks up the new checkpoint
     if job.waiting:
@@ -61,7 +73,7 @@ def _live_progress(name: str, config, key: str) -> None:
 def _cancel(name: str, config, owner: str) -> None:
     try:
         api.cancel_job(name, config, owner)
-    except api.TrainingLocked as e:
+    except (api.TrainingLocked, api.JobsUnavailable) as e:
         st.warning(f"Not cancelled: {e}.", icon=":material/lock:")
 
 
@@ -84,10 +96,10 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
         else:
             st.info("No checkpoint for this setting yet: train it here (progress shows live; other pages keep "
                     "working meanwhile).", icon=":material/model_training:")
-        job = api.job_status(name, config, owner)
+        job, reachable = _job(name, config, owner)
         if job is not None and job.active:
             st.fragment(_live_progress, run_every=1.0)(name, config, key)
-        else:
+        elif reachable:
             if job is not None and job.state == "failed":
                 st.error(f"The last training run failed: {job.error}")
             elif job is not None and job.state == "cancelled":
@@ -97,7 +109,7 @@ def model_panel(name: str, config, page: str) -> api.Loaded | None:
             elif st.button("Retrain" if ckpt else "Train", key=f"{key}:train", icon=":material/play_arrow:"):
                 try:
                     api.start_job(name, config, owner)
-                except (api.QueueFull, api.TrainingLocked) as e:
+                except (api.QueueFull, api.TrainingLocked, api.JobsUnavailable) as e:
                     st.warning(f"Not started: {e}.", icon=":material/hourglass_top:")
                 else:
                     st.rerun()

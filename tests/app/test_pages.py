@@ -76,3 +76,15 @@ def test_malformed_mnist_files_get_a_clear_error(tmp_path, monkeypatch):
         load_mnist.cache_clear()
     assert not at.exception
     assert "could not be loaded" in texts(at.error) and "train-images-idx3-ubyte" in texts(at.error)
+
+
+def test_a_cluster_that_does_not_answer_is_said_on_the_page(monkeypatch):
+    from engine import jobs
+    from tests.e2e.harness import free_port
+
+    monkeypatch.setenv(jobs.RAY_ENV, f"127.0.0.1:{free_port()}")       # nothing listens there
+    at = run_page("pages/manifold.py")
+    assert not at.exception
+    assert "Training is unavailable: the Ray cluster at PLAYGROUND_RAY_ADDRESS" in texts(at.warning)
+    assert not any(b.label in ("Train", "Retrain") for b in at.button)
+    assert at.slider[0].value == 0.5                                     # the page itself works

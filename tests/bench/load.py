@@ -24,8 +24,8 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image, ImageEnhance
 from streamlit.proto.BackMsg_pb2 import BackMsg

@@ -57,19 +57,24 @@ def streamlit_server(env: dict | None = None, timeout: float = 90):
         log.close()
 
 
+RAY_TOKEN = secrets.token_hex(16)    # one per test process: Ray's client keeps the first token it read
+
+
 @contextmanager
-def ray_cluster(cpus: int = 2, timeout: float = 120):
-    """A one-machine Ray cluster (the head node only, `cpus` CPUs, no GPU) on loopback, with token authentication;
-    yields the settings a client needs to join it (PLAYGROUND_RAY_ADDRESS and Ray's token). `ray stop` at the end
-    stops every Ray process of this machine."""
+def ray_cluster(cpus: int = 2, workers: tuple[int, ...] = (), timeout: float = 120):
+    """A Ray cluster on this machine: a head node with `cpus` CPUs and a worker node with each of `workers` CPUs, no
+    GPU, with token authentication; yields the settings a client needs to join it (PLAYGROUND_RAY_ADDRESS and Ray's
+    token). `ray stop` at the end stops every Ray process of this machine."""
     ray = Path(sys.executable).with_name("ray")
     port = free_port()
-    env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
-    subprocess.run([ray, "start", "--head", f"--port={port}", f"--num-cpus={cpus}",
-                    "--num-gpus=0", "--include-dashboard=false", "--disable-usage-stats",
-                    "--object-store-memory=100000000"], env={**os.environ, **env}, check=True, capture_output=True,
-                   timeout=timeout)
+    env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": RAY_TOKEN}
+    common = ["--num-gpus=0", "--disable-usage-stats", "--object-store-memory=100000000"]
+    nodes = [["--head", f"--port={port}", f"--num-cpus={cpus}", "--include-dashboard=false"]]
+    nodes += [[f"--address=127.0.0.1:{port}", f"--num-cpus={n}"] for n in workers]
     try:
+        for node in nodes:
+            subprocess.run([ray, "start", *node, *common], env={**os.environ, **env}, check=True,
+                           capture_output=True, timeout=timeout)
         yield {**env, "PLAYGROUND_RAY_ADDRESS": f"127.0.0.1:{port}"}
     finally:
         subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=timeout)

@@ -11,7 +11,16 @@ import pytest
 from PIL import Image
 
 from engine.data import photos
-from tests.e2e.harness import exceptions, open_page, proxied_servers, ray_cluster, redis_server, screenshot, wait_ready
+from tests.e2e.harness import (
+    exceptions,
+    open_page,
+    proxied_servers,
+    ray_cluster,
+    redis_server,
+    screenshot,
+    step_first_slider,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +64,7 @@ def test_a_job_started_on_one_server_shows_and_cancels_on_the_other(site, two):
     assert exceptions(first) == [] and exceptions(second) == []
 
 
-def test_a_room_opened_on_one_server_is_joined_on_the_other(site, two):
+def test_a_room_opened_on_one_server_is_joined_and_followed_on_the_other(site, two):
     _, (one, other) = site
     teacher, student = two
     open_page(teacher, f"{one}/classroom")
@@ -74,6 +83,15 @@ def test_a_room_opened_on_one_server_is_joined_on_the_other(site, two):
         teacher.wait_for_timeout(500)
     assert connected.inner_text() == "1"
     screenshot(teacher, "servers-room-joined-across")
+    # The teacher brings the class to a view: the student, on the other server, follows within seconds.
+    teacher.get_by_test_id("stSidebar").get_by_role("link", name="Manifold interpolation").click()
+    teacher.locator('[data-testid="stMain"] h1').first.wait_for()
+    wait_ready(teacher)
+    step_first_slider(teacher, 3, label="Mixing weight")
+    teacher.get_by_test_id("stSidebar").get_by_role("button", name="Bring class here").click()
+    wait_ready(teacher)
+    student.wait_for_url(re.compile(r"/manifold\?.*alpha=0\.65"), timeout=15_000)
+    wait_ready(student)
     assert exceptions(teacher) == [] and exceptions(student) == []
 
 
