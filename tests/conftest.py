@@ -1,7 +1,14 @@
 """Shared fixtures. Every test that touches the store or jobs gets its own cache and shipped roots."""
+import os
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.harness import RAY_TOKEN
+
+# Ray's client reads its authentication settings once per process, when Ray is first imported (which a page test may
+# do long before a test starts a cluster): the clusters the tests start use this token, set here for the session.
+os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=RAY_TOKEN)
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def streamlit_server(env: dict | None = None, timeout: float = 90):
         log.close()
 
 
-RAY_TOKEN = secrets.token_hex(16)    # one per test process: Ray's client keeps the first token it read
+RAY_TOKEN = secrets.token_hex(16)    # one per test process: Ray's client reads its token once (tests/conftest.py)
 
 
 @contextmanager
