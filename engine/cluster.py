@@ -25,7 +25,14 @@ import time
 import uuid
 
 import ray
-from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError, TaskCancelledError
+from ray.exceptions import (
+    ActorUnavailableError,
+    GetTimeoutError,
+    RayActorError,
+    RayError,
+    RayTaskError,
+    TaskCancelledError,
+)
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 NAMESPACE = "playground"
@@ -217,7 +224,7 @@ def _board(create: bool = False):
     connect()
     if create:
         head = _head_node()
-        place = {"scheduling_strategy": NodeAffinitySchedulingStrategy(head, soft=True)} if head else {}
+        place = {"scheduling_strategy": NodeAffinitySchedulingStrategy(head, soft=False)} if head else {}
         return JobBoard.options(name=BOARD, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
                                 **place).remote()
     try:
@@ -227,13 +234,21 @@ def _board(create: bool = False):
 
 
 def _call(method, *args):
-    try:
-        return ray.get(method.remote(*args), timeout=CALL_TIMEOUT)
-    except GetTimeoutError:
-        raise _unavailable(f"the cluster's job board did not answer within {CALL_TIMEOUT:.0f} s") from None
-    except RayActorError as e:
-        raise _unavailable(f"the cluster's job board was lost ({e.__class__.__name__}); its jobs' progress is "
-                           f"gone, training can be started again") from None
+    """Call the board and wait for its answer; an answer that is briefly unavailable (Ray says so while a node
+    drops out) is asked for again until CALL_TIMEOUT."""
+    deadline = time.monotonic() + CALL_TIMEOUT
+    while True:
+        try:
+            return ray.get(method.remote(*args), timeout=max(0.1, deadline - time.monotonic()))
+        except GetTimeoutError:
+            raise _unavailable(f"the cluster's job board did not answer within {CALL_TIMEOUT:.0f} s") from None
+        except ActorUnavailableError:
+            if time.monotonic() > deadline:
+                raise _unavailable(f"the cluster's job board was unreachable for {CALL_TIMEOUT:.0f} s") from None
+            time.sleep(0.5)
+        except RayActorError as e:
+            raise _unavailable(f"the cluster's job board was lost ({e.__class__.__name__}); its jobs' progress is "
+                               f"gone, training can be started again") from None
 
 
 def resources(name: str, config) -> dict:
