@@ -167,7 +167,8 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, token: str
     meta.columns = [f"{c} (metadata)" if c in RESERVED else str(c) for c in meta.columns]
     colour = c4.selectbox("Colour by", ["nothing", *meta.columns], key=key("colour"))
     points = f"{token}:{count}:{shown[count:]}"
-    coords = project(space.unit[shown], points, method, dims)
+    with resources.one_at_a_time(f"embeddings:project:{points}:{method}:{dims}"):
+        coords = project(space.unit[shown], points, method, dims)
     frame = meta.copy()
     frame.insert(0, "word", [space.words[i] for i in shown])
     for axis, column in zip("xyz", coords.T):
@@ -175,7 +176,9 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, token: str
     frame["role"] = frame["word"].map(marks).fillna("")
     if dims == 2:
         view = f"{points}:{method}:{dims}:{sorted(marks.items())}"
-        st.vega_lite_chart(scatter_spec(view, frame, colour, ends), width="stretch")
+        with resources.one_at_a_time(f"embeddings:scatter:{view}:{colour}"):
+            spec = scatter_spec(view, frame, colour, ends)
+        st.vega_lite_chart(spec, width="stretch")
     else:
         st.plotly_chart(scatter_3d(frame, colour, ends), width="stretch")
     how = ("Scroll to zoom, drag to pan" if dims == 2 else "Drag to turn, scroll to zoom") + ", hover for the word."

@@ -1,7 +1,10 @@
 """Process-wide resources: thread settings and models, one copy per server process shared by all sessions."""
 import gc
 import os
+import threading
 import time
+import zlib
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -18,6 +21,19 @@ def freeze_long_lived() -> None:
     is still collected as before."""
     gc.collect()
     gc.freeze()
+
+
+_stripes = [threading.Lock() for _ in range(64)]
+
+
+@contextmanager
+def one_at_a_time(key: str):
+    """Around a cached computation: reruns that would compute the same entry at once wait for the first to fill the
+    cache, instead of each computing it (thirty students searching the word their teacher just said made thirty
+    charts, each slowing the others). Keys share 64 locks, so two unrelated computations seldom wait for each
+    other, and the locks never grow in number."""
+    with _stripes[zlib.crc32(key.encode()) % len(_stripes)]:
+        yield
 
 
 @st.cache_resource
