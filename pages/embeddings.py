@@ -175,10 +175,12 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, token: str
         frame[axis] = column
     frame["role"] = frame["word"].map(marks).fillna("")
     if dims == 2:
-        view = f"{points}:{method}:{dims}:{sorted(marks.items())}"
-        with resources.one_at_a_time(f"embeddings:scatter:{view}:{colour}"):
-            spec = scatter_spec(view, frame, colour, ends)
-        st.vega_lite_chart(spec, width="stretch")
+        view = f"{points}:{method}:{colour}"
+        with resources.one_at_a_time(f"embeddings:points:{view}"):
+            points_spec = scatter_spec(view, frame, colour)
+        marked = frame[frame["role"] != ""]
+        st.vega_lite_chart(dict(points_spec, layer=[*points_spec["layer"], *marked_layers(marked, ends)]),
+                           width="stretch")
     else:
         st.plotly_chart(scatter_3d(frame, colour, ends), width="stretch")
     how = ("Scroll to zoom, drag to pan" if dims == 2 else "Drag to turn, scroll to zoom") + ", hover for the word."
@@ -188,30 +190,41 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, token: str
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def scatter_spec(view: str, _frame: pd.DataFrame, colour: str, ends: tuple | None) -> dict:
-    """The 2-D view as Vega-Lite, keyed by what it shows (`view` names the points, their projection and the marked
-    words; hashing the frame itself took a fifth of a search with 60 users): the words a class searches come back
-    without Altair building and checking the chart again."""
-    return charts.vega_lite(scatter(_frame, colour, ends))
-
-
-def scatter(frame: pd.DataFrame, colour: str, ends: tuple | None) -> alt.LayerChart:
-    base = alt.Chart(frame)
-    tooltip = [c for c in frame.columns if c not in ("x", "y", "role")]
-    dots = base.mark_circle(size=14, opacity=0.5).encode(
+def scatter_spec(view: str, _frame: pd.DataFrame, colour: str) -> dict:
+    """The 2-D view's points as Vega-Lite, keyed by what they are (`view` names the points, their projection and
+    the colouring; hashing the frame itself took a fifth of a search with 60 users). A search adds only its few
+    marked words (marked_layers), so a new word neither builds nor converts the 2,000 points again."""
+    tooltip = [c for c in _frame.columns if c not in ("x", "y", "role")]
+    dots = alt.Chart(_frame[tooltip + ["x", "y"]]).mark_circle(size=14, opacity=0.5).encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None), tooltip=tooltip,
         color=alt.value("#6b7a8f") if colour == "nothing" else alt.Color(f"{colour}:N", legend=alt.Legend(
             columns=2, symbolLimit=20)))
-    marked = frame[frame["role"] != ""]
-    roles = alt.Scale(domain=list(ROLES), range=list(ROLES.values()))
-    highlighted = alt.Chart(marked).mark_circle(size=80).encode(x="x:Q", y="y:Q", tooltip=["word", "role"],
-                                                                 color=alt.Color("role:N", scale=roles))
-    labels = alt.Chart(marked).mark_text(align="left", dx=6, dy=-6, fontSize=12).encode(x="x:Q", y="y:Q",
-                                                                                         text="word")
-    layers = [dots.interactive(), highlighted, labels]
+    return charts.vega_lite(alt.layer(dots.interactive()).properties(height=560))
+
+
+def marked_layers(marked: pd.DataFrame, ends: tuple | None) -> list[dict]:
+    """The words asked about, over the points: Vega-Lite layers with their few rows inline (the analogy's
+    parallelogram with its offsets solid and its sides dashed, then the words as dots and labels)."""
+    xy = {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}}
+    rows = [{"word": w, "role": r, "x": float(x), "y": float(y)}
+            for w, r, x, y in zip(marked["word"], marked["role"], marked["x"], marked["y"])]
+    layers = [
+        {"data": {"values": rows}, "mark": {"type": "circle", "size": 80},
+         "encoding": {**xy, "color": {"field": "role", "type": "nominal",
+                                      "scale": {"domain": list(ROLES), "range": list(ROLES.values())}},
+                      "tooltip": [{"field": "word", "type": "nominal"}, {"field": "role", "type": "nominal"}]}},
+        {"data": {"values": rows}, "mark": {"type": "text", "align": "left", "dx": 6, "dy": -6, "fontSize": 12},
+         "encoding": {**xy, "text": {"field": "word", "type": "nominal"}}},
+    ]
     if ends:
-        layers.insert(1, parallelogram(marked, ends))
-    return alt.layer(*layers).properties(height=560)
+        lines = [{"edge": int(e), "kind": k, "x": float(x), "y": float(y)}
+                 for e, k, x, y in edges(marked, ends)[["edge", "kind", "x", "y"]].itertuples(index=False)]
+        layers.insert(0, {"data": {"values": lines}, "mark": {"type": "line", "color": ROLES["analogy"]},
+                          "encoding": {**xy, "detail": {"field": "edge", "type": "nominal"},
+                                       "strokeDash": {"field": "kind", "type": "nominal", "legend": None,
+                                                      "scale": {"domain": ["offset", "side"],
+                                                                "range": [[1, 0], [4, 4]]}}}})
+    return layers
 
 
 def scatter_figure(frame: pd.DataFrame, colour: str, ends: tuple | None = None):
@@ -246,14 +259,6 @@ def edges(marked: pd.DataFrame, ends: tuple) -> pd.DataFrame:
     for n, (p, q, kind) in enumerate([(a, b, "offset"), (c, d, "offset"), (a, c, "side"), (b, d, "side")]):
         rows += [{"edge": n, "kind": kind, **at.loc[w].to_dict()} for w in (p, q)]
     return pd.DataFrame(rows)
-
-
-def parallelogram(marked: pd.DataFrame, ends: tuple) -> alt.Chart:
-    """The parallelogram: offsets solid, sides dashed."""
-    return alt.Chart(edges(marked, ends)).mark_line(color="#1f5fa8").encode(
-        x="x:Q", y="y:Q", detail="edge:N",
-        strokeDash=alt.StrokeDash("kind:N", scale=alt.Scale(domain=["offset", "side"], range=[[1, 0], [4, 4]]),
-                                  legend=None))
 
 
 def scatter_3d(frame: pd.DataFrame, colour: str, ends: tuple | None) -> go.Figure:
