@@ -27,6 +27,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, proc, failure: str, timeout: float) -> None:
+    """Wait until a Streamlit server (or a proxy in front of some) answers its health check; RuntimeError(failure)
+    when the process ends first or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(failure)
+        time.sleep(0.3)
+
+
 @contextmanager
 def streamlit_server(env: dict | None = None, timeout: float = 90):
     """Start `streamlit run app/main.py` from the repository root on a free port; yield its base URL and process."""
@@ -36,17 +51,8 @@ def streamlit_server(env: dict | None = None, timeout: float = 90):
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port)],
                             cwd=REPO, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
     try:
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {log.name}")
-            time.sleep(0.3)
+        wait_healthy(url, proc, f"streamlit did not start; see {log.name}", timeout)
         yield url, proc
     finally:
         proc.terminate()
@@ -103,16 +109,7 @@ def proxied_servers(count: int, env: dict, folder: Path, timeout: float = 90):
         stack.callback(proxy.wait, 10)
         stack.callback(proxy.terminate)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proxy.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"haproxy did not start; see {log.name}")
-            time.sleep(0.2)
+        wait_healthy(url, proxy, f"haproxy did not start; see {log.name}", timeout)
         yield url, servers
 
 
