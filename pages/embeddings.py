@@ -173,7 +173,7 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, token: str
     frame.insert(0, "word", [space.words[i] for i in shown])
     for axis, column in zip("xyz", coords.T):
         frame[axis] = column
-    frame["role"] = frame["word"].map(marks).fillna("")
+    frame["role"] = [marks.get(w, "") for w in frame["word"]]
     if dims == 2:
         view = f"{points}:{method}:{colour}"
         with resources.one_at_a_time(f"embeddings:points:{view}"):

@@ -67,16 +67,17 @@ RAY_TOKEN = secrets.token_hex(16)    # one per test process: Ray's client reads 
 
 
 @contextmanager
-def ray_cluster(cpus: int = 2, workers: tuple[int, ...] = (), timeout: float = 120):
-    """A Ray cluster on this machine: a head node with `cpus` CPUs and a worker node with each of `workers` CPUs, no
-    GPU, with token authentication; yields the settings a client needs to join it (PLAYGROUND_RAY_ADDRESS and Ray's
-    token). `ray stop` at the end stops every Ray process of this machine."""
+def ray_cluster(cpus: int = 2, workers: tuple[int, ...] = (), gpus: int = 0, timeout: float = 120):
+    """A Ray cluster on this machine: a head node with `cpus` CPUs (and `gpus` GPUs as Ray counts them: with none in
+    the machine, a task given one runs on the CPU) and a worker node with each of `workers` CPUs, with token
+    authentication; yields the settings a client needs to join it (PLAYGROUND_RAY_ADDRESS and Ray's token). `ray
+    stop` at the end stops every Ray process of this machine."""
     ray = Path(sys.executable).with_name("ray")
     port = free_port()
     env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": RAY_TOKEN}
-    common = ["--num-gpus=0", "--disable-usage-stats", "--object-store-memory=100000000"]
-    nodes = [["--head", f"--port={port}", f"--num-cpus={cpus}", "--include-dashboard=false"]]
-    nodes += [[f"--address=127.0.0.1:{port}", f"--num-cpus={n}"] for n in workers]
+    common = ["--disable-usage-stats", "--object-store-memory=100000000"]
+    nodes = [["--head", f"--port={port}", f"--num-cpus={cpus}", f"--num-gpus={gpus}", "--include-dashboard=false"]]
+    nodes += [[f"--address=127.0.0.1:{port}", f"--num-cpus={n}", "--num-gpus=0"] for n in workers]
     try:
         for node in nodes:
             subprocess.run([ray, "start", *node, *common], env={**os.environ, **env}, check=True,

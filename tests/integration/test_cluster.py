@@ -1,4 +1,5 @@
-"""Training jobs on a real Ray cluster (engine.cluster), started by these tests on this machine: 2 CPUs, no GPU.
+"""Training jobs on a real Ray cluster (engine.cluster), started by these tests on this machine: 2 CPUs and one GPU
+as Ray counts it (the machine has none: a task given it trains on the CPU, which is enough to see it scheduled).
 
 The jobs interface is the one the pages use (engine.api); only PLAYGROUND_RAY_ADDRESS differs.
 """
@@ -22,7 +23,7 @@ LONG = 1_000_000                 # steps: a job that runs until the test stops i
 def cluster(tmp_path_factory):
     """The cluster's settings in this process's environment, a fresh shared store, and no shipped checkpoints."""
     root = tmp_path_factory.mktemp("ray-store")
-    with ray_cluster(cpus=2) as env, pytest.MonkeyPatch.context() as mp:
+    with ray_cluster(cpus=2, gpus=1) as env, pytest.MonkeyPatch.context() as mp:
         for name, value in {**env, "PLAYGROUND_CACHE": str(root / "cache"),
                             "PLAYGROUND_SHIPPED": str(root / "shipped")}.items():
             mp.setenv(name, value)
@@ -151,6 +152,16 @@ def test_resources_follow_the_preset(cluster):
     assert backend.resources("gan2d", api.config("gan2d", "gpu")) == {"num_cpus": 1, "num_gpus": 0.25}
     assert backend.resources("draw", api.config("draw", "cpu")) == {"num_cpus": 1}
     assert backend.resources("draw", api.config("draw", "gpu", steps=10)) == {"num_cpus": 1}
+
+
+def test_a_job_asking_for_a_gpu_share_gets_one(cluster, monkeypatch):
+    from engine import cluster as backend
+
+    config = api.config("dae2d", "tiny", seed=51)
+    monkeypatch.setattr(backend, "resources", lambda name, config: {"num_cpus": 1, "num_gpus": 0.25})
+    assert api.start_job("dae2d", config).phase == "waiting for the cluster's resources (1 CPU, 0.25 GPU)"
+    job = wait_for("dae2d", config, lambda job: not job.active)[-1]
+    assert job.state == "done" and job.where.endswith(", 1 CPU, GPU 0"), job.where
 
 
 def test_warmup_trains_models_in_parallel_on_the_cluster(cluster):
