@@ -202,7 +202,8 @@ def cmd_jobs(args) -> int:
         eta = f"eta {j.eta:.0f}s" if j.eta is not None and j.active else ""
         if j.waiting:
             eta = f"#{j.position} in the queue" + (f", starts in about {j.starts_in:.0f}s" if j.starts_in else "")
-        print(f"{j.key:32} {j.state:9} {j.step}/{j.total} {j.phase} {eta} {j.error}")
+        where = f"on {j.where}" if j.where and j.active else ""
+        print(f"{j.key:32} {j.state:9} {j.step}/{j.total} {j.phase} {eta} {where} {j.error}")
     if not rows:
         print("no jobs")
     return 0
