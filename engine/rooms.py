@@ -412,7 +412,7 @@ def send_snapshot(token: str, page: str, query: dict, png: bytes | None, summary
         room = _get_room(t, row["code"])
         if now - last < SNAPSHOT_EVERY:
             raise RoomError(f"one snapshot every {SNAPSHOT_EVERY:.0f} s: wait {math.ceil(SNAPSHOT_EVERY - (now - last))} s")
-        if len(t.find("snapshots", room.code)) >= MAX_SNAPSHOTS:
+        if t.count("snapshots", room.code) >= MAX_SNAPSHOTS:
             raise RoomError(f"room {room.code} holds its {MAX_SNAPSHOTS} snapshots; no more can be sent")
         t.update("students", str(token), last_snapshot=now)
         return t.insert("snapshots", {"code": room.code, "label": label, "created": now, "page": page,
@@ -539,7 +539,7 @@ def export(code: str, secret: str) -> bytes:
     with _reading() as t:
         room = _check_teacher(t, code, secret, ended_ok=True)
         rows = [(r["id"], r["label"], r["created"], r["page"], r["query"], r["summary"], r["shown"], r["png"])
-                for r in sorted(t.find("snapshots", room.code), key=lambda r: r["id"])]
+                for r in sorted(t.find("snapshots", room.code, blobs=True), key=lambda r: r["id"])]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         gallery = io.StringIO()

@@ -128,10 +128,17 @@ class SqliteTables:
         row = self.con.execute(f"SELECT * FROM {table} WHERE {where}", values).fetchone()
         return None if row is None else dict(row)
 
-    def find(self, table: str, value) -> list[dict]:
-        """The rows whose BY column equals value, oldest first."""
-        rows = self.con.execute(f"SELECT * FROM {table} WHERE {BY[table]} = ? ORDER BY rowid", (value,))
+    def find(self, table: str, value, blobs: bool = False) -> list[dict]:
+        """The rows whose BY column equals value, oldest first; their bytes columns only when asked for (a room's
+        gallery is up to 300 thumbnails)."""
+        columns = [c for (_, c, *_) in self.con.execute(f"PRAGMA table_info({table})") if blobs or c not in BLOBS]
+        rows = self.con.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {BY[table]} = ? ORDER BY rowid",
+                                (value,))
         return [dict(row) for row in rows]
+
+    def count(self, table: str, value) -> int:
+        """How many rows find() would give."""
+        return self.con.execute(f"SELECT COUNT(*) FROM {table} WHERE {BY[table]} = ?", (value,)).fetchone()[0]
 
     def every(self, table: str) -> list[dict]:
         return [dict(row) for row in self.con.execute(f"SELECT * FROM {table} ORDER BY rowid")]
@@ -203,7 +210,7 @@ class RedisTables:
     def _index(self, table: str, value) -> str:
         return f"{PREFIX}{table}:by:{value}"
 
-    def _rows(self, table: str, ids: list[bytes]) -> list[dict]:
+    def _rows(self, table: str, ids: list[bytes], blobs: bool = True) -> list[dict]:
         keys = [f"{PREFIX}{table}:{i.decode()}" for i in ids]
         if not keys:
             return []
@@ -213,7 +220,9 @@ class RedisTables:
                 continue                    # an index entry whose row is being removed
             row = json.loads(raw)
             for column in BLOBS:
-                if row.get(column) is True:
+                if column in row and not blobs:
+                    del row[column]
+                elif row.get(column) is True:
                     row[column] = self.client.get(f"{key}:{column}")
             found.append(row)
         return found
@@ -222,8 +231,11 @@ class RedisTables:
         rows = self._rows(table, [self._id(table, key).encode()])
         return rows[0] if rows else None
 
-    def find(self, table: str, value) -> list[dict]:
-        return self._rows(table, self.client.zrange(self._index(table, value), 0, -1))
+    def find(self, table: str, value, blobs: bool = False) -> list[dict]:
+        return self._rows(table, self.client.zrange(self._index(table, value), 0, -1), blobs)
+
+    def count(self, table: str, value) -> int:
+        return self.client.zcard(self._index(table, value))
 
     def every(self, table: str) -> list[dict]:
         return self._rows(table, self.client.zrange(self._order(table), 0, -1))
