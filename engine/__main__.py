@@ -6,7 +6,7 @@ import time
 
 from engine import api, jobs, registry, store, worker
 from engine.data import DataError
-from engine.device import configure_threads, get_device
+from engine.device import configure_threads, get_device, keep_freed_memory
 from engine.registry import PRESETS
 
 
@@ -309,6 +309,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     if args.command not in ("worker",):
         configure_threads("server")
+        keep_freed_memory()            # the commands that train do it in this process
     try:
         return args.func(args)
     except (KeyError, ValueError, RuntimeError, DataError, api.NotTrained, store.CheckpointError,

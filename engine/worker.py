@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine import api, files, jobs, registry
-from engine.device import configure_threads
+from engine.device import configure_threads, keep_freed_memory
 from engine.train import Cancelled
 
 PUBLISH_EVERY = 0.5      # seconds between progress reports (and the last one always)
@@ -34,6 +34,7 @@ def train_job(request: dict, state: dict, publish: Callable[[dict], None], shoul
     """Train request's (name, config, seat), changing `state` (a job status as a dict) and passing it to publish()
     at every change of phase, at most every PUBLISH_EVERY seconds in between, and when the job ends. Returns 0 when
     a checkpoint was saved, 1 when the job was cancelled or failed (the error is in the state)."""
+    keep_freed_memory()
     spec = registry.get(request["name"])
     config = spec.config_from_dict(request["config"])
     last = 0.0

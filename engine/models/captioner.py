@@ -203,7 +203,7 @@ class Attention(nn.Module):
         self.w = nn.Linear(attend, 1)
 
     def forward(self, wa: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return F.softmax(self.w(torch.tanh(wa + self.w_h(h)[:, None])).squeeze(-1), -1)       # (B, L)
+        return F.softmax(common.additive_scores(wa, self.w_h(h), self.w), -1)                   # (B, L)
 
 
 class Decoder(nn.Module):

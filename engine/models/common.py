@@ -20,6 +20,33 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
+class _AdditiveScores(torch.autograd.Function):
+    """e = v^T tanh(keys + query) + b over (B, L, K) keys, written out: two-thirds of a captioner's training step
+    went to PyTorch's plain form of it, whose tanh is five times slower than its sigmoid on the CPU and whose
+    (B L, K) x (K, 1) products run as degenerate matrix products. tests/unit/test_common.py holds it to the plain
+    form (values and gradients)."""
+
+    @staticmethod
+    def forward(ctx, keys, query, v, b):
+        y = torch.add(keys, query[:, None]).mul_(2).sigmoid_().mul_(2).sub_(1)       # tanh(u) = 2 sigmoid(2u) - 1
+        ctx.save_for_backward(y, v)
+        return torch.matmul(y, v) + b                                                # (B, L)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        y, v = ctx.saved_tensors
+        grad_u = torch.ops.aten.tanh_backward(grad[..., None] * v, y)                # (B, L, K): g v (1 - y^2)
+        return grad_u, grad_u.sum(1), torch.einsum("bl,blk->k", grad, y), grad.sum()
+
+
+def additive_scores(keys: torch.Tensor, query: torch.Tensor, v: torch.nn.Linear) -> torch.Tensor:
+    """Bahdanau's attention energies v^T tanh(keys_j + query) (B, L) from projected keys (B, L, K), a projected
+    query (B, K) and the linear map v: K -> 1."""
+    bias = v.bias[0] if v.bias is not None else keys.new_zeros(())
+    return _AdditiveScores.apply(keys, query, v.weight[0], bias)
+
+
 def snapshot_row(done: int, steps: int, snapshots: int) -> int | None:
     """The trajectory row to fill after `done` of `steps` training steps, for `snapshots` + 1 rows spaced evenly
     (row 0 is the initial state, the last row the final one), or None between recorded steps."""

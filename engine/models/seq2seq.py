@@ -106,7 +106,7 @@ class Alignment(nn.Module):
         self.v = nn.Linear(align, 1, bias=False)
 
     def forward(self, s_prev, uh, mask):
-        e = self.v(torch.tanh(self.w(s_prev).unsqueeze(1) + uh)).squeeze(-1)     # (B, Tx)
+        e = common.additive_scores(uh, self.w(s_prev), self.v)                            # (B, Tx)
         return torch.softmax(e.masked_fill(~mask, -math.inf), -1)                   # (B, Tx), rows sum to 1
 
 

@@ -19,7 +19,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from engine import registry
-from engine.device import get_device, thread_count
+from engine.device import get_device, keep_freed_memory, thread_count
 from engine.train import build_model, make_step
 
 
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None, report=print) -> list[dict]:
     parser.add_argument("--models", nargs="+", default=[s.name for s in registry.list_models()])
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    keep_freed_memory()                         # as a training worker does
     peak = peak_flops()
     rows = [measure(name, args.preset, args.steps) for name in args.models]
     report(f"\nTraining steps, preset {args.preset}, {args.threads} thread(s), {get_device()} on "

@@ -1,8 +1,12 @@
 """engine.device: which device tensors go to and how many threads each process may use."""
+import subprocess
+import sys
+
 import pytest
 import torch
 
 from engine import device
+from engine.store import REPO_ROOT as REPO
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +68,34 @@ def test_configure_threads_sets_torch(monkeypatch):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+
+FREED = """
+import os, resource, sys, torch
+from engine import device
+if sys.argv[1] == "keep":
+    assert device.keep_freed_memory()
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+saved = [torch.ones(2, 2 ** 20) for _ in range(12)]      # a step's activations: 12 x 8 MB, freed together
+before = rss()
+del saved
+freed = before - rss()
+start = faults()
+saved = [torch.ones(2, 2 ** 20) for _ in range(12)]      # the next step's
+print(freed, faults() - start)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_a_training_process_keeps_the_memory_it_frees():
+    """96 MB of tensors freed: by default the system gets it back and the next step's tensors are faulted in again
+    page by page (24,576 pages); kept, the process reuses most of it."""
+    runs = {mode: subprocess.run([sys.executable, "-c", FREED, mode], capture_output=True, text=True, check=True,
+                                 cwd=REPO).stdout.split() for mode in ("default", "keep")}
+    (freed, faults), (kept_freed, kept_faults) = ([int(v) for v in runs[m]] for m in ("default", "keep"))
+    assert freed > 90 * 2 ** 20 and faults > 20_000
+    assert kept_freed < 2 ** 20 and kept_faults < faults / 2
