@@ -222,6 +222,7 @@ class Draw(nn.Module):
         else:
             w_x, w_err = w_read[:, :SIZE * SIZE], w_read[:, SIZE * SIZE:]
             fixed = F.linear(x, w_x + w_err, bias)                                     # (B, 4 enc)
+            minus_w_err = -w_err.t()                                                    # negated once, not per step
         for t in range(c.glimpses):
             state = torch.cat([h_dec, h_enc], -1)                                      # (B, dec + enc)
             if self.attention:
@@ -229,7 +230,7 @@ class Draw(nn.Module):
                 gates = torch.addmm(F.linear(r, w_read, bias), state, w_state.t())
             else:
                 read_window = None
-                gates = torch.addmm(torch.addmm(fixed, torch.sigmoid(canvas), w_err.t(), alpha=-1), state,
+                gates = torch.addmm(torch.addmm(fixed, torch.sigmoid(canvas), minus_w_err), state,
                                     w_state.t())
             h_enc, c_enc = lstm(gates, c_enc)
             posterior = self.q(h_enc)                                                   # (B, 2 z): mu, log sigma
