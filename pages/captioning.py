@@ -28,6 +28,7 @@ END = "<end>"                      # the attention before the model wrote its en
 CANVAS = 256
 FUNCTION_WORDS = {"a", ",", "of", "and", "then", END}   # words not shown in the small strips
 STRIP = 10
+PHOTO_WIDTH = 384                  # the widest picture of a photo or upload the page shows
 RANKED = 100                       # test items ranked by BLEU for "the good and the bad"
 SHOWN = 3
 KIT = PageKit("captioning", DEFAULTS, ALLOWED)
@@ -413,6 +414,13 @@ def photo_jpeg(sha: str, what: str, width: int, _rgb: np.ndarray, _cam: np.ndarr
     return images.jpeg(images.photo_map(_rgb, _cam, _boxes, width))
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def shown_photo(sha: str, _rgb: np.ndarray) -> np.ndarray:
+    """The photo at the widest the page shows it: its ten pictures are made from this, not from the upload (half
+    of their time went to shrinking a 1024-pixel photo again for each)."""
+    return images.photo_map(_rgb, None, (), PHOTO_WIDTH)
+
+
 def photo_view(rgb: np.ndarray) -> None:
     sha = digest(rgb)
     try:
@@ -420,8 +428,9 @@ def photo_view(rgb: np.ndarray) -> None:
     except DataError as e:                  # a model file missing or damaged
         st.error(str(e), icon=":material/error:")
         return
-    st.fragment(photo_words)(sha, rgb, description)
-    share_photo(sha, rgb, description)
+    shown = shown_photo(sha, rgb)
+    st.fragment(photo_words)(sha, shown, description)
+    share_photo(sha, shown, description)
 
 
 def noun_label(noun: vision.Noun) -> str:
@@ -442,12 +451,12 @@ def photo_words(sha: str, rgb: np.ndarray, description: vision.PhotoDescription)
                             key=key("noun"), default=0)
         if picked is not None and picked < len(nouns):
             noun = nouns[picked]
-            left.image(photo_jpeg(sha, f"boxes{picked}", 384, rgb, None, noun.boxes), width="stretch",
+            left.image(photo_jpeg(sha, f"boxes{picked}", PHOTO_WIDTH, rgb, None, noun.boxes), width="stretch",
                        output_format="JPEG",
                        caption=(f"“{noun.word}”: the detector's {'box' if noun.count == 1 else 'boxes'} "
                                 f"(best score {noun.score:.2f})") if noun.boxes else "the photo")
             if noun.cam is not None:
-                right.image(photo_jpeg(sha, f"cam{picked}", 384, rgb, noun.cam, ()), width="stretch",
+                right.image(photo_jpeg(sha, f"cam{picked}", PHOTO_WIDTH, rgb, noun.cam, ()), width="stretch",
                             output_format="JPEG",
                             caption=f"“{noun.word}”: where the classifier found it, from its ImageNet classes "
                                     f"{', '.join(noun.cam_classes)} (probability)")
