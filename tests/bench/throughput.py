@@ -46,6 +46,28 @@ def step_flops(step) -> int:
     return counter.get_total_flops()
 
 
+# PyTorch's operators that do the products FlopCounterMode counts (their own time, without what they call).
+PRODUCTS = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::mkldnn_convolution",
+            "aten::convolution_backward", "aten::_mkldnn_convolution", "aten::cudnn_convolution", "aten::linalg_eigh"}
+
+
+def step_profile(step) -> tuple[int, float, float]:
+    """What bounds a step, from PyTorch's profiler over one call: the operators it runs, the share of its operator
+    time spent in matrix products and convolutions, and the mean time of one of the other operators (s). A step of
+    many small operators is bound by their per-operator cost, not by arithmetic."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    events = [e for e in prof.key_averages() if e.key.startswith("aten::")]
+    total = sum(e.self_cpu_time_total for e in events)
+    products = sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS)
+    others = [e for e in events if e.key not in PRODUCTS]
+    calls = sum(e.count for e in others)
+    return (sum(e.count for e in events), products / total if total else 0.0,
+            (total - products) / calls / 1e6 if calls else 0.0)
+
+
 def measure(name: str, preset: str, steps: int) -> dict:
     spec = registry.get(name)
     config = spec.config(preset)
@@ -54,6 +76,7 @@ def measure(name: str, preset: str, steps: int) -> dict:
     step = make_step(spec, model, data, config, torch.Generator().manual_seed(0))
     step()                                      # first steps allocate and record initial states
     flops = step_flops(step)
+    operators, product_share, other_op = step_profile(step)
     times = []
     for _ in range(steps):
         start = time.perf_counter()
@@ -64,7 +87,8 @@ def measure(name: str, preset: str, steps: int) -> dict:
     seconds = statistics.median(times)
     batch = getattr(config, "batch_size", None)
     return {"model": name, "seconds": seconds, "steps_per_s": 1 / seconds,
-            "samples_per_s": batch / seconds if batch else None, "flops": flops, "flops_per_s": flops / seconds}
+            "samples_per_s": batch / seconds if batch else None, "flops": flops, "flops_per_s": flops / seconds,
+            "operators": operators, "product_share": product_share, "other_op": other_op}
 
 
 def main(argv: list[str] | None = None, report=print) -> list[dict]:
@@ -82,12 +106,14 @@ def main(argv: list[str] | None = None, report=print) -> list[dict]:
     report(f"\nTraining steps, preset {args.preset}, {args.threads} thread(s), {get_device()} on "
            f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores), torch {torch.__version__}; "
            f"peak: {peak / 1e9:.1f} GFLOP/s (2048 x 2048 float32 matmul)")
-    report("| model | ms / step | steps / s | samples / s | MFLOP / step | GFLOP/s | share of peak |")
-    report("|---|---|---|---|---|---|---|")
+    report("| model | ms / step | steps / s | samples / s | MFLOP / step | GFLOP/s | share of peak | operators / step "
+           "| time in products | other operators' mean |")
+    report("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         samples = f"{r['samples_per_s']:,.0f}" if r["samples_per_s"] else "-"
         report(f"| {r['model']} | {r['seconds'] * 1000:.1f} | {r['steps_per_s']:.1f} | {samples} | "
-               f"{r['flops'] / 1e6:,.1f} | {r['flops_per_s'] / 1e9:.2f} | {r['flops_per_s'] / peak:.0%} |")
+               f"{r['flops'] / 1e6:,.1f} | {r['flops_per_s'] / 1e9:.2f} | {r['flops_per_s'] / peak:.0%} | "
+               f"{r['operators']:,} | {r['product_share']:.0%} | {r['other_op'] * 1e6:.0f} us |")
         r["share"] = r["flops_per_s"] / peak
     return rows
 

@@ -9,5 +9,6 @@ def test_the_throughput_table_counts_every_step():
     assert [r["model"] for r in rows] == ["draw", "mnist_classifier"]
     for row in rows:
         assert row["flops"] > 1e5 and row["steps_per_s"] > 0 and 0 < row["share"] < 2
+        assert row["operators"] > 10 and 0 < row["product_share"] < 1 and 0 < row["other_op"] < 1
     print("\n".join(lines))
     assert lines[1].startswith("| model |") and len(lines) == 5
