@@ -87,6 +87,18 @@ def test_the_logits_are_the_maps_means_plus_the_bias():
     torch.testing.assert_close(logits, direct, atol=1e-4, rtol=1e-4)
 
 
+def test_the_served_classifier_is_the_released_network():
+    """Batch norms folded and tensors channels-last: the same logits and maps as the network as released."""
+    x = vision.preprocess(photos.sample_photo("coffee"))
+    released = vision.lite0().eval()
+    with torch.no_grad():
+        (logits, cams), (plain_logits, plain_cams) = vision.classifier()(x), released(x.contiguous())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in vision.classifier().modules())
+    torch.testing.assert_close(logits, plain_logits, atol=1e-3, rtol=1e-4)
+    torch.testing.assert_close(cams, plain_cams, atol=1e-3, rtol=1e-4)
+    assert logits.argmax() == plain_logits.argmax()
+
+
 @pytest.mark.parametrize("name, word", [("chelsea", "cat"), ("coffee", "cup"), ("motorcycle", "motorcycle")])
 def test_a_words_map_peaks_inside_its_objects_box(name, word):
     description = vision.describe_photo(photos.sample_photo(name))
