@@ -43,13 +43,9 @@ def keep_freed_memory() -> bool:
     import ctypes
     import ctypes.util
 
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = libc.mallopt if libc is not None else None
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
     except (OSError, AttributeError):          # not glibc: musl and macOS have no mallopt
-        return False
-    if mallopt is None:
         return False
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     # Blocks up to 1 GB come from the heap, and the heap is never trimmed (glibc takes values up to 2^31 - 1).

@@ -48,7 +48,7 @@ def step_flops(step) -> int:
 
 # PyTorch's operators that do the products FlopCounterMode counts (their own time, without what they call).
 PRODUCTS = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::mkldnn_convolution",
-            "aten::convolution_backward", "aten::_mkldnn_convolution", "aten::cudnn_convolution", "aten::linalg_eigh"}
+            "aten::cudnn_convolution", "aten::convolution_backward"}
 
 
 def step_profile(step) -> tuple[int, float, float]:

@@ -70,7 +70,6 @@ def test_configure_threads_sets_torch(monkeypatch):
         torch.set_num_threads(before)
 
 
-
 FREED = """
 import os, resource, sys, torch
 from engine import device
