@@ -1,11 +1,14 @@
-"""Small helpers shared by the model families: minibatches, vocabularies, padding and beam search."""
+"""Small helpers shared by the model families: minibatches, vocabularies, padding, beam search, TensorFlow's
+'SAME' convolutions."""
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3          # the first four ids of every Vocab
 
@@ -152,3 +155,23 @@ def beam_search(step: Callable, state, width: int, limit: int) -> Decoded:
         finished = [(b[0][1:], b[1], b[2], False) for b in beams]
     ids, score, att, ended = max(finished, key=lambda f: f[1] / (len(f[0]) + 1))
     return Decoded(ids, ended, np.stack(att) if att else None, score)
+
+
+TF_BN_EPS = 1e-3                # TensorFlow's batch norm epsilon, which its released weights were trained with
+
+
+class SameConv(nn.Conv2d):
+    """A convolution padded like TensorFlow's 'SAME' (the extra pixel after, not before), for any input size."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        (top, bottom), (left, right) = (same_pads(size, k, s) for size, k, s in
+                                        zip(x.shape[-2:], self.kernel_size, self.stride))
+        if top == bottom and left == right:           # even padding: the convolution pads, without a padded copy
+            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left), self.dilation, self.groups)
+        return super().forward(F.pad(x, (left, right, top, bottom)))
+
+
+def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's 'SAME' padding before and after one side of `size` pixels."""
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2

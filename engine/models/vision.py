@@ -10,7 +10,8 @@ networks that pip packages ship can still say what is in a photo, and where:
   (Zhou et al. 2016, "Learning Deep Features for Discriminative Localization", arXiv 1512.04150):
       logit_k = b_k + mean_i w_k . a_i,   CAM_k(i) = w_k . a_i
 - a COCO object detector, SSD MobileNet v2 (Liu et al. 2016, "SSD: Single Shot MultiBox Detector",
-  arXiv 1512.02325; Sandler et al. 2018, arXiv 1801.04381), run by OpenCV's DNN module.
+  arXiv 1512.02325; Sandler et al. 2018, arXiv 1801.04381), read from its TensorFlow graph by OpenCV's DNN module
+  and run by PyTorch (engine.models.ssd).
 
 The sentence is composed from their outputs by rules: the detected objects with their counts ("two giraffes and a
 zebra"), and one relation where the boxes support it ("a cup on a dining table"). Each noun carries its boxes and,
@@ -21,7 +22,6 @@ Every file is checked against its sha256 before it is read.
 """
 import functools
 import hashlib
-import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,8 @@ from PIL import Image
 from torch import nn
 
 from engine.data import DataError, package_file
+from engine.models import ssd
+from engine.models.common import TF_BN_EPS, SameConv
 
 
 class ModelFileError(DataError):
@@ -94,18 +96,6 @@ MEAN, STD, SIDE = 127.0, 128.0, 224
 # (repeats, kernel, stride, expansion, in, out) of the seven stages; Lite0 scales neither width nor depth.
 STAGES = ((1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
           (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320))
-BN_EPS = 1e-3                   # TensorFlow's batch norm epsilon, which the weights were trained with
-
-
-class SameConv(nn.Conv2d):
-    """A convolution padded like TensorFlow's 'SAME' (the extra pixel after, not before), for any input size."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pads = []
-        for size, k, s in zip(reversed(x.shape[-2:]), reversed(self.kernel_size), reversed(self.stride)):
-            total = max((math.ceil(size / s) - 1) * s + k - size, 0)
-            pads += [total // 2, total - total // 2]
-        return super().forward(F.pad(x, pads) if any(pads) else x)      # a 1 x 1 convolution pads nothing
 
 
 class MBConv(nn.Module):
@@ -117,11 +107,11 @@ class MBConv(nn.Module):
         mid = c_in * expand
         if expand != 1:
             self._expand_conv = SameConv(c_in, mid, 1, bias=False)
-            self._bn0 = nn.BatchNorm2d(mid, eps=BN_EPS)
+            self._bn0 = nn.BatchNorm2d(mid, eps=TF_BN_EPS)
         self._depthwise_conv = SameConv(mid, mid, kernel, stride, groups=mid, bias=False)
-        self._bn1 = nn.BatchNorm2d(mid, eps=BN_EPS)
+        self._bn1 = nn.BatchNorm2d(mid, eps=TF_BN_EPS)
         self._project_conv = SameConv(mid, c_out, 1, bias=False)
-        self._bn2 = nn.BatchNorm2d(c_out, eps=BN_EPS)
+        self._bn2 = nn.BatchNorm2d(c_out, eps=TF_BN_EPS)
         self.residual = stride == 1 and c_in == c_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -135,14 +125,14 @@ class EfficientNetLite0(nn.Module):
     def __init__(self, classes: int = 1000):
         super().__init__()
         self._conv_stem = SameConv(3, 32, 3, 2, bias=False)
-        self._bn0 = nn.BatchNorm2d(32, eps=BN_EPS)
+        self._bn0 = nn.BatchNorm2d(32, eps=TF_BN_EPS)
         blocks = []
         for repeats, kernel, stride, expand, c_in, c_out in STAGES:
             for r in range(repeats):
                 blocks.append(MBConv(kernel, stride if r == 0 else 1, expand, c_in if r == 0 else c_out, c_out))
         self._blocks = nn.ModuleList(blocks)
         self._conv_head = SameConv(320, 1280, 1, bias=False)
-        self._bn1 = nn.BatchNorm2d(1280, eps=BN_EPS)
+        self._bn1 = nn.BatchNorm2d(1280, eps=TF_BN_EPS)
         self._fc = nn.Linear(1280, classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -211,7 +201,6 @@ def imagenet_names() -> tuple[str, ...]:
 
 # ---------------------------------------------------------------- the detector: SSD MobileNet v2 on COCO
 
-DETECT_SIDE = 300               # the SSD's input; its graph normalises RGB 0-255 itself
 MIN_SCORE = 0.6                 # detections kept: on the package photos every false one scored 0.59 or less
 # COCO's category ids, as the detector numbers its outputs (ids missing from COCO's 2017 set are left out).
 COCO = {1: "person", 2: "bicycle", 3: "car", 4: "motorcycle", 5: "airplane", 6: "bus", 7: "train", 8: "truck",
@@ -242,30 +231,35 @@ class Detection:
     box: Box
 
 
+# One photo at a time goes through a network, on all the cores: one server describes many users' photos on its
+# threads, and each network run at once would start its own team of threads to fight over the same cores.
+NETWORK = threading.Lock()
+
+
 class Detector:
-    """OpenCV's network object is not safe to run from two threads at once; one server runs many users' scripts."""
+    """SSD MobileNet v2 on COCO (engine.models.ssd), run by PyTorch from the graph the package ships. Many users'
+    scripts may call it at once: the network is only read."""
 
     def __init__(self):
-        import cv2
+        model, self.priors = ssd.read_graph(str(verified("detector")), str(verified("detector_config")))
+        self.model = model.to(memory_format=torch.channels_last)
 
-        self.net = cv2.dnn.readNetFromTensorflow(str(verified("detector")), str(verified("detector_config")))
-        self.lock = threading.Lock()
-
+    @torch.no_grad()
     def __call__(self, rgb: np.ndarray) -> list[Detection]:
         import cv2
 
-        blob = cv2.dnn.blobFromImage(np.ascontiguousarray(rgb), size=(DETECT_SIDE, DETECT_SIDE), swapRB=False)
-        with self.lock:
-            self.net.setInput(blob)
-            out = self.net.forward()                                          # (1, 1, N, 7)
+        # The photo squeezed to 300 x 300 as OpenCV's runtime of the graph took it (bilinear), then 2 p / 255 - 1.
+        blob = cv2.dnn.blobFromImage(np.ascontiguousarray(rgb), size=(ssd.SIDE, ssd.SIDE), swapRB=False)
+        x = (torch.from_numpy(blob) * (2 / 255) - 1).contiguous(memory_format=torch.channels_last)
+        with NETWORK:
+            scores, offsets = self.model(x)
         found = []
-        for _, cls, score, x0, y0, x1, y1 in out.reshape(-1, 7):
-            word = COCO.get(int(cls))
-            if word is not None and score >= MIN_SCORE:
-                box = tuple(float(np.clip(v, 0, 1)) for v in (x0, y0, x1, y1))
-                if box[2] > box[0] and box[3] > box[1]:
-                    found.append(Detection(word, float(score), box))
-        return distinct(sorted(found, key=lambda d: -d.score))
+        for label, score, box in ssd.detections(scores[0], offsets[0], self.priors, MIN_SCORE):
+            word = COCO.get(label)
+            box = tuple(float(np.clip(v, 0, 1)) for v in box)
+            if word is not None and box[2] > box[0] and box[3] > box[1]:
+                found.append(Detection(word, score, box))
+        return distinct(found)
 
 
 SAME_OBJECT = 0.7               # boxes of two words overlapping this much (IoU) are one object seen twice
@@ -461,7 +455,9 @@ def compose(nouns: list[Noun]) -> tuple[str, tuple[int, str, int] | None]:
 @torch.no_grad()
 def describe_photo(rgb: np.ndarray) -> PhotoDescription:
     """The objects in an RGB photo, counted and placed, with ImageNet's top 5 and every map."""
-    logits, cams = classifier()(preprocess(rgb))
+    x = preprocess(rgb)
+    with NETWORK:
+        logits, cams = classifier()(x)
     probs = logits.softmax(-1)[0]                                             # (1000,)
     cams = cams[0]                                                            # (1000, h, w)
     names = imagenet_names()
@@ -533,7 +529,7 @@ MIN_FRAMES = 2                  # an object seen in one sampled frame only is mo
 def describe_video(frames: np.ndarray) -> VideoDescription:
     """The objects of a clip's sampled frames (T, H, W, 3), in the order they first appear."""
     detect = detector()
-    per_frame = [detect(f) for f in frames]
+    per_frame = [detect(f) for f in frames]       # one at a time: as one batch, a clip took longer
     words = {d.word for found in per_frame for d in found}
     tracks = []
     for word in words:

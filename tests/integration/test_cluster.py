@@ -108,10 +108,10 @@ def test_a_job_waiting_for_a_cpu_is_cancelled_before_it_starts(cluster):
     assert all(api.locate("gan2d", c) == (None, []) for c in busy + [waiting])
 
 
-STARTS = """
+STARTS = f"""
 import json, sys, threading
 from engine import api
-config = api.config("dae2d", "tiny", steps=300, seed=31)
+config = api.config("dae2d", "tiny", steps={LONG}, seed=31)   # still running when the last start comes
 keys = []
 threads = [threading.Thread(target=lambda: keys.append(api.start_job("dae2d", config).key)) for _ in range(5)]
 [t.start() for t in threads]
@@ -128,9 +128,10 @@ def test_ten_starts_from_two_processes_make_one_ray_job(cluster):
              for _ in range(2)]
     keys = [key for proc in procs for key in json.loads(proc.communicate(timeout=120)[0])]
     assert len(keys) == 10 and len(set(keys)) == 1
-    config = api.config("dae2d", "tiny", steps=300, seed=31)
-    assert wait_for("dae2d", config, lambda job: not job.active)[-1].state == "done"
     assert backend.submitted() == before + 1
+    config = api.config("dae2d", "tiny", steps=LONG, seed=31)
+    assert api.job_status("dae2d", config).active and api.cancel_job("dae2d", config)
+    assert wait_for("dae2d", config, lambda job: not job.active)[-1].state == "cancelled"
 
 
 def test_a_killed_worker_is_reported_failed_and_leaves_nothing(cluster):

@@ -7,6 +7,7 @@ import torch
 
 from engine.data import photos
 from engine.models import vision
+from engine.models.common import SameConv
 from engine.models.vision import Noun
 
 
@@ -69,7 +70,7 @@ def test_the_classifier_knows_the_package_photos(name, word, at_least):
 
 
 def test_same_padding_is_tensorflows():
-    conv = vision.SameConv(1, 1, 3, 2, bias=False)
+    conv = SameConv(1, 1, 3, 2, bias=False)
     torch.nn.init.ones_(conv.weight)
     out = conv(torch.ones(1, 1, 6, 6))
     assert out.shape[-2:] == (3, 3)                                   # ceil(6 / 2)

@@ -1,0 +1,59 @@
+"""The COCO detector run by PyTorch gives what OpenCV's runtime of the same graph gives."""
+import functools
+import random
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from engine.data import media, photos
+from engine.models import ssd, vision
+from tests.bench.load import photo
+
+LOW = 0.3                       # compared down to this score: below the page's threshold, so near-misses count too
+
+
+@functools.cache
+def reference_net():
+    return cv2.dnn.readNetFromTensorflow(str(vision.verified("detector")), str(vision.verified("detector_config")))
+
+
+def opencv_detections(rgb: np.ndarray) -> list[tuple[int, float, np.ndarray]]:
+    net = reference_net()
+    net.setInput(cv2.dnn.blobFromImage(np.ascontiguousarray(rgb), size=(ssd.SIDE, ssd.SIDE), swapRB=False))
+    return [(int(label), float(score), np.array(box)) for _, label, score, *box in net.forward().reshape(-1, 7)
+            if score >= LOW]
+
+
+def test_package_photos_and_uploads_get_opencvs_boxes_and_scores():
+    detector = vision.detector()
+    pictures = [photos.sample_photo(name) for name in photos.SAMPLES]
+    pictures += [media.read_image(photo(random.Random(seed)), "upload.jpg").rgb for seed in range(4)]
+    compared = 0
+    for rgb in pictures:
+        reference = opencv_detections(rgb)
+        blob = cv2.dnn.blobFromImage(np.ascontiguousarray(rgb), size=(ssd.SIDE, ssd.SIDE), swapRB=False)
+        with torch.no_grad():
+            scores, offsets = detector.model(torch.from_numpy(blob) * (2 / 255) - 1)
+        ours = ssd.detections(scores[0], offsets[0], detector.priors, LOW)
+        assert [label for label, _, _ in ours] == [label for label, _, _ in reference]
+        for (_, score, box), (_, want_score, want_box) in zip(ours, reference):
+            assert score == pytest.approx(want_score, abs=1e-3)
+            np.testing.assert_allclose(box, want_box, atol=2e-3)
+        compared += len(reference)
+    assert compared >= 12                                  # the photos hold enough objects to compare
+
+
+def test_suppression_keeps_the_surest_of_overlapping_boxes():
+    boxes = torch.tensor([[0.0, 0.0, 0.5, 0.5], [0.02, 0.0, 0.52, 0.5], [0.6, 0.6, 0.9, 0.9], [0.0, 0.0, 0.5, 0.3]])
+    scores = torch.tensor([0.7, 0.9, 0.8, 0.6])
+    # box 0 overlaps box 1 (surer) by IoU 0.92: dropped; box 3 overlaps box 1 by 0.58, under 0.6: kept
+    assert ssd.suppress(boxes, scores) == [1, 2, 3]
+
+
+def test_boxes_decode_around_their_priors():
+    priors = ssd.Priors(torch.tensor([[0.5, 0.5]]), torch.tensor([[0.2, 0.4]]))
+    assert ssd.boxes(torch.zeros(1, 4), priors)[0].tolist() == pytest.approx([0.4, 0.3, 0.6, 0.7])
+    shifted = ssd.boxes(torch.tensor([[1.0, 0.0, 0.0, np.log(2) / 0.2]]), priors)      # x by 0.1 w, twice as tall
+    assert shifted[0].tolist() == pytest.approx([0.42, 0.1, 0.62, 0.9])
