@@ -192,8 +192,7 @@ def test_a_still_clip_and_an_empty_clip():
 
 
 def test_many_users_at_once_get_what_one_user_gets():
-    """One server describes many users' photos on its threads: the detector's network must not be shared
-    unguarded (OpenCV's is not thread-safe)."""
+    """One server describes many users' photos on its threads, all through the same two networks."""
     names = ["chelsea", "coffee", "grace_hopper", "motorcycle"] * 4
     alone = {name: vision.describe_photo(photos.sample_photo(name)).sentence for name in set(names)}
     with ThreadPoolExecutor(8) as pool:
