@@ -365,6 +365,8 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
             warming = [Session(url, CONTROLS[page], 120.0) for _ in pids]   # one socket each: the least busy server
             for warm in warming:
                 warm.open()
+                if warm.control.upload:      # the photo models load at the first photo: the teacher's, not a student's
+                    warm.move(random.Random(-1))
             for warm in warming:
                 warm.close()
             for users in args.users:
