@@ -43,12 +43,12 @@ def build_model(spec: ModelSpec, config) -> torch.nn.Module:
 
 
 def make_optimizer(model: torch.nn.Module, config) -> torch.optim.Optimizer:
-    """Adam unless the config says optimizer="sgd" (plain SGD); weight_decay is coupled L2 in the gradient, so
-    weights that get no data gradient decay to zero."""
+    """Adam, fused as engine.models.common.adam makes it, unless the config says optimizer="sgd" (plain SGD);
+    weight_decay is coupled L2 in the gradient, so weights that get no data gradient decay to zero."""
     decay = getattr(config, "weight_decay", 0.0)
     if getattr(config, "optimizer", "adam") == "sgd":
         return torch.optim.SGD(model.parameters(), lr=config.lr, weight_decay=decay)
-    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=decay)
+    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=decay, fused=True)
 
 
 def _loss_step(spec: ModelSpec, model, data, config, generator) -> Callable[[], float]:

@@ -28,7 +28,7 @@ from torch import nn
 
 from engine.analysis.interpolation import nearest_distance
 from engine.data.mnist import load_mnist
-from engine.models.common import model_device, sample_batch
+from engine.models.common import StepWeight, model_device, sample_batch
 from engine.registry import ModelSpec, register
 
 SIZE = 28                    # A = B = 28: MNIST
@@ -198,8 +198,9 @@ class Draw(nn.Module):
         enter the encoder's gates through one product;
         the attention network gets its write patch, write window and next read window from h^dec_t in one product;
         and the baseline, which reads [x, x - sigmoid(c_{t-1})] whole, makes the share of its gates that comes from
-        the unchanging x once: W_x x + W_e (x - s) = (W_x + W_e) x - W_e s. tests/unit/test_draw.py checks the
-        loss and every gradient against the plain formulation.
+        the unchanging x once: W_x x + W_e (x - s) = (W_x + W_e) x - W_e s. Every weight used at each glimpse gets
+        its gradient from one product over all glimpses (common.StepWeight). tests/unit/test_draw.py checks the loss
+        and every gradient against the plain formulation.
         """
         c = self.config
         b = len(x)
@@ -211,38 +212,40 @@ class Draw(nn.Module):
         enc, dec = self.encoder, self.decoder
         dec_bias = dec.bias_ih + dec.bias_hh
         w_read = enc.weight_ih[:, :self.read_size]                                       # (4 enc, read)
-        w_state = torch.cat([enc.weight_ih[:, self.read_size:], enc.weight_hh], 1)      # (4 enc, dec + enc)
+        enc_state = StepWeight(torch.cat([enc.weight_ih[:, self.read_size:], enc.weight_hh], 1))   # (4 enc, dec+enc)
+        dec_z, dec_state, q = StepWeight(dec.weight_ih), StepWeight(dec.weight_hh), StepWeight(self.q.weight)
         bias = enc.bias_ih + enc.bias_hh
         if self.attention:
             n = self.write.n
             heads = (self.write.patch, self.write.params, self.read.params)
-            w_heads = torch.cat([h.weight for h in heads])                              # (N N + 5 + 5, dec)
+            w_heads = StepWeight(torch.cat([h.weight for h in heads]))                # (N N + 5 + 5, dec)
             b_heads = torch.cat([h.bias for h in heads])
+            enc_read = StepWeight(w_read)
             read_params = self.read.params.bias.expand(b, -1)                          # h^dec_0 = 0
         else:
             w_x, w_err = w_read[:, :SIZE * SIZE], w_read[:, SIZE * SIZE:]
             fixed = F.linear(x, w_x + w_err, bias)                                     # (B, 4 enc)
-            minus_w_err = -w_err.t()                                                    # negated once, not per step
+            enc_err = StepWeight(-w_err)                                              # negated once, not per step
+            write = StepWeight(self.write.out.weight)
         for t in range(c.glimpses):
             state = torch.cat([h_dec, h_enc], -1)                                      # (B, dec + enc)
             if self.attention:
                 r, read_window = self.read(x, x - torch.sigmoid(canvas), read_params)
-                gates = torch.addmm(F.linear(r, w_read, bias), state, w_state.t())
+                gates = enc_state(enc_read(bias, r), state)
             else:
                 read_window = None
-                gates = torch.addmm(torch.addmm(fixed, torch.sigmoid(canvas), minus_w_err), state,
-                                    w_state.t())
+                gates = enc_state(enc_err(fixed, torch.sigmoid(canvas)), state)
             h_enc, c_enc = lstm(gates, c_enc)
-            posterior = self.q(h_enc)                                                   # (B, 2 z): mu, log sigma
+            posterior = q(self.q.bias, h_enc)                                           # (B, 2 z): mu, log sigma
             mu, log_sigma = posterior.chunk(2, -1)
             posteriors.append(posterior)
             z = mu + torch.exp(log_sigma) * noise[t]
-            h_dec, c_dec = lstm(torch.addmm(F.linear(z, dec.weight_ih, dec_bias), h_dec, dec.weight_hh.t()), c_dec)
+            h_dec, c_dec = lstm(dec_state(dec_z(dec_bias, z), h_dec), c_dec)
             if self.attention:
-                patch, write_params, read_params = F.linear(h_dec, w_heads, b_heads).split([n * n, 5, 5], -1)
+                patch, write_params, read_params = w_heads(b_heads, h_dec).split([n * n, 5, 5], -1)
                 update, write_window = self.write.draw(patch, write_params)
             else:
-                update, write_window = self.write(h_dec)
+                update, write_window = write(self.write.out.bias, h_dec), None
             canvas = canvas + update
             if record:
                 trace["canvases"].append(torch.sigmoid(canvas).detach().cpu())

@@ -21,7 +21,7 @@ from torch import nn
 from engine.analysis.generative import class_coverage, frechet_distance, step_ratio, walk
 from engine.analysis.interpolation import nearest_distance
 from engine.data.mnist import load_mnist
-from engine.models.common import model_device, sample_batch, snapshot_row
+from engine.models.common import adam, model_device, sample_batch, snapshot_row
 from engine.models.gan2d import d_loss, g_loss
 from engine.registry import ModelSpec, register
 
@@ -140,8 +140,8 @@ class Gan(nn.Module):
 
 def optimizers(model: Gan, config: GanConfig) -> dict:
     betas = (config.beta1, 0.999)
-    return {"d": torch.optim.Adam(model.discriminator.parameters(), lr=config.lr, betas=betas),
-            "g": torch.optim.Adam(model.generator.parameters(), lr=config.lr, betas=betas)}
+    return {"d": adam(model.discriminator.parameters(), config.lr, betas=betas),
+            "g": adam(model.generator.parameters(), config.lr, betas=betas)}
 
 
 def trace_latents(config: GanConfig) -> torch.Tensor:

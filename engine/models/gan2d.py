@@ -21,7 +21,7 @@ from torch import nn
 from engine.analysis.generative import covered_modes, generator_push, near_fraction
 from engine.data import DataError
 from engine.data.toy2d import TOY_SETS, make_toy, ring_modes
-from engine.models.common import model_device, sample_batch, snapshot_row
+from engine.models.common import adam, model_device, sample_batch, snapshot_row
 from engine.registry import ModelSpec, register
 
 DATASETS = TOY_SETS + ("drawn",)
@@ -158,8 +158,8 @@ def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor
 def optimizers(model: Gan2d, config: Gan2dConfig) -> dict:
     # beta1 = 0.5: with the default 0.9 the momentum carries each player past the other's move and the game
     # oscillates instead of settling.
-    return {"d": torch.optim.Adam(model.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999)),
-            "g": torch.optim.Adam(model.generator.parameters(), lr=config.lr_g, betas=(0.5, 0.999))}
+    return {"d": adam(model.discriminator.parameters(), config.lr_d, betas=(0.5, 0.999)),
+            "g": adam(model.generator.parameters(), config.lr_g, betas=(0.5, 0.999))}
 
 
 @torch.no_grad()

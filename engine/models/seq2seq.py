@@ -288,7 +288,7 @@ def load_data(config: NmtConfig) -> NmtData:
 
 
 def optimizers(model: NmtPair, config: NmtConfig) -> dict:
-    return {name: torch.optim.Adam(model.trained[name].parameters(), lr=config.lr) for name in NETWORKS}
+    return {name: common.adam(model.trained[name].parameters(), config.lr) for name in NETWORKS}
 
 
 def token_loss(logits: torch.Tensor, tgt_out: torch.Tensor) -> torch.Tensor:

@@ -1,9 +1,10 @@
-"""engine.models.common: the written-out attention energies against PyTorch's plain form."""
+"""engine.models.common: the written-out attention energies and the step-shared weights against PyTorch's plain
+forms."""
 import pytest
 import torch
 from torch import nn
 
-from engine.models.common import additive_scores
+from engine.models.common import StepWeight, additive_scores
 
 
 def plain_scores(keys, query, v):
@@ -35,3 +36,43 @@ def test_additive_scores_run_without_gradients():
     with torch.no_grad():
         e = additive_scores(torch.randn(2, 3, 4), torch.randn(2, 4), v)
     assert e.shape == (2, 3) and not e.requires_grad
+
+
+def recurrence(x: torch.Tensor, bias: torch.Tensor, product) -> list[torch.Tensor]:
+    """h_t = tanh(W h_{t-1} + W x + b) from h_0 = x: two uses of W at each step, through `product`
+    (base, rows) -> base + rows W^T."""
+    h, outputs = x, []
+    for _ in range(5):
+        h = torch.tanh(product(product(bias, h), x))
+        outputs.append(h)
+    return outputs
+
+
+@pytest.mark.parametrize("bias_rows", [False, True])
+def test_a_step_weight_has_autograds_values_and_gradients(bias_rows):
+    """Ten uses of one weight, the bias broadcast or per row, and the last step's output left out of the loss (its
+    uses never see a gradient): the same outputs and the same gradient for the weight, the input and the bias."""
+    g = torch.Generator().manual_seed(0)
+    weight = (0.5 * torch.randn(6, 6, generator=g, dtype=torch.float64)).requires_grad_()
+    x = torch.randn(4, 6, generator=g, dtype=torch.float64).requires_grad_()
+    bias = torch.randn(4, 6, generator=g, dtype=torch.float64) if bias_rows else torch.randn(6, dtype=torch.float64)
+    bias.requires_grad_()
+    results = []
+    for shared in (True, False):
+        product = StepWeight(weight) if shared else (lambda base, rows: torch.addmm(base, rows, weight.t()))
+        outputs = recurrence(x, bias, product)
+        loss = sum((o ** 2).sum() * (t + 1) for t, o in enumerate(outputs[:-1]))
+        results.append((outputs, torch.autograd.grad(loss, [weight, x, bias])))
+    (fast, fast_grads), (plain, plain_grads) = results
+    for a, b in zip(fast, plain):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    for a, b in zip(fast_grads, plain_grads):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_a_step_weight_without_gradients_is_a_plain_product():
+    weight, x, bias = torch.randn(3, 4), torch.randn(2, 4), torch.randn(3)
+    with torch.no_grad():
+        shared = StepWeight(weight.requires_grad_())
+        assert shared.token is None
+        torch.testing.assert_close(shared(bias, x), torch.addmm(bias, x, weight.t()))
