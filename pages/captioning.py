@@ -1,5 +1,6 @@
 """Captioning studio (slides 111-118): captions for images and videos, with the attention behind every word."""
 import hashlib
+from collections.abc import Callable
 
 import altair as alt
 import numpy as np
@@ -29,6 +30,8 @@ CANVAS = 256
 FUNCTION_WORDS = {"a", ",", "of", "and", "then", END}   # words not shown in the small strips
 STRIP = 10
 PHOTO_WIDTH = 384                  # the widest picture of a photo or upload the page shows
+STRIP_PX = 104                     # a word's attention picture in the strip
+ENLARGED_PX = 384                  # the enlarged word's
 RANKED = 100                       # test items ranked by BLEU for "the good and the bad"
 SHOWN = 3
 KIT = PageKit("captioning", DEFAULTS, ALLOWED)
@@ -81,6 +84,25 @@ def sample_scene(config) -> tuple[np.ndarray, scenes.Scene]:
     return items[index].image, items[index]
 
 
+def test_scene_caption(loaded, beam: int, config) -> None:
+    """A held-out scene and its caption: a fragment, so a new scene (a class's most frequent move here) reruns only
+    this part of the page."""
+    rgb, scene = sample_scene(config)
+    KIT.publish()
+    pixels = digest(rgb)
+    caption, seen = described_image(loaded.model, loaded.checkpoint.sha256, rgb, pixels, config, beam)
+    image_caption((loaded.checkpoint.sha256, pixels, beam), caption, seen, scene, config)
+
+
+def current_test_scene(loaded, beam: int, config):
+    """(caption, seen, scene) of the test scene this session shows (for "Send to class", read when pressed)."""
+    items = captioner.test_set(config)[0]
+    scene = items[min(st.session_state[key("scene")], len(items) - 1)]
+    caption, seen = described_image(loaded.model, loaded.checkpoint.sha256, scene.image, digest(scene.image),
+                                     config, beam)
+    return caption, seen, scene
+
+
 def uploaded_image() -> np.ndarray | None:
     file = st.file_uploader("Image", type=list(media.IMAGE_TYPES), key=key("image_file"),
                             help=f"PNG, JPEG, WebP, BMP or GIF (its first frame), up to "
@@ -124,21 +146,24 @@ def word_labels(words: list[str], ended: bool) -> list[str]:
     return [*words, END] if ended else list(words)
 
 
-@st.cache_resource(max_entries=2048, show_spinner=False)
-def overlay_jpeg(picture: tuple, word: int, size: int, _seen: np.ndarray, _alpha: np.ndarray) -> bytes:
-    """A word's attention over the image as a JPEG, made once per (checkpoint, image, beam) and word, and shared by
+@st.cache_resource(max_entries=256, show_spinner=False)
+def strip_jpegs(picture: tuple, _seen: np.ndarray, _attention: np.ndarray) -> list[bytes]:
+    """Every word's attention over the image as JPEGs, made at once per (checkpoint, image, beam) and shared by
     every session showing it (a class on the same scene gets one set)."""
-    return images.jpeg(images.attention_overlay(_seen, _alpha, size))
+    return [images.jpeg(overlay) for overlay in images.attention_overlays(_seen, _attention, STRIP_PX, STRIP_PX)]
+
+
+@st.cache_resource(max_entries=1024, show_spinner=False)
+def enlarged_jpeg(picture: tuple, word: int, _seen: np.ndarray, _alpha: np.ndarray) -> bytes:
+    """One word's attention over the image, enlarged, as a JPEG (per picture and word, shared)."""
+    return images.jpeg(images.attention_overlay(_seen, _alpha, ENLARGED_PX))
 
 
 def attention_strip(picture: tuple, seen: np.ndarray, labels: list[str], attention: np.ndarray,
-                    marks: dict[int, bool], per_row: int = 8) -> None:
-    for start in range(0, len(labels), per_row):
-        columns = st.columns(per_row)
-        for i in range(start, min(start + per_row, len(labels))):
-            mark = {True: " ✓", False: " ✗"}.get(marks.get(i), "")
-            columns[i - start].image(overlay_jpeg(picture, i, 128, seen, attention[i]), caption=labels[i] + mark,
-                                     width="stretch", output_format="JPEG")
+                    marks: dict[int, bool]) -> None:
+    """Every word's attention, in one element of pictures (they wrap to the page's width)."""
+    st.image(strip_jpegs(picture, seen, attention), width=STRIP_PX, output_format="JPEG",
+             caption=[label + {True: " ✓", False: " ✗"}.get(marks.get(i), "") for i, label in enumerate(labels)])
 
 
 def source_and_reader(sources: dict, source_key: str) -> tuple[str, str]:
@@ -177,33 +202,39 @@ def cached_sample_photo(name: str) -> np.ndarray:
 def image_view(config):
     """The image input and its description; returns the learned captioner when it described it (or None)."""
     source, reader = source_and_reader(IMAGE_SOURCES, "src")
-    scene = None
+    if reader == "shapes":
+        chosen = learned_model("captioner", config, "Image")
+        if chosen is None:
+            return None
+        loaded, beam = chosen
+        if source == "sample":
+            st.fragment(test_scene_caption)(loaded, beam, config)
+            share_image(lambda: current_test_scene(loaded, beam, config), config)
+            return loaded
+    rgb = image_input(source, config)
+    if rgb is None:
+        return None
+    if reader == "photo":
+        photo_view(rgb)
+        return None
+    pixels = digest(rgb)
+    caption, seen = described_image(loaded.model, loaded.checkpoint.sha256, rgb, pixels, config, beam)
+    st.fragment(image_caption)((loaded.checkpoint.sha256, pixels, beam), caption, seen, None, config)
+    share_image(lambda: (caption, seen, None), config)
+    return loaded
+
+
+def image_input(source: str, config) -> np.ndarray | None:
+    """The picture from a test scene, a sample photo, an upload or the canvas (None, with a message, if none)."""
     try:
         if source == "sample":
-            rgb, scene = sample_scene(config)
-        elif source == "photo":
-            rgb = sample_photo()
-        elif source == "upload":
-            rgb = uploaded_image()
-        else:
-            rgb = drawn_scene()
+            return sample_scene(config)[0]
+        if source == "photo":
+            return sample_photo()
+        return uploaded_image() if source == "upload" else drawn_scene()
     except DataError as e:
         st.error(str(e), icon=":material/broken_image:")
         return None
-    if reader == "photo":
-        if rgb is not None:
-            photo_view(rgb)
-        return None
-    chosen = learned_model("captioner", config, "Image")
-    if chosen is None:
-        return None
-    loaded, beam = chosen
-    if rgb is not None:
-        pixels = digest(rgb)
-        caption, seen = described_image(loaded.model, loaded.checkpoint.sha256, rgb, pixels, config, beam)
-        st.fragment(image_caption)((loaded.checkpoint.sha256, pixels, beam), caption, seen, scene, config)
-        share_image(caption, seen, scene, config)
-    return loaded
 
 
 def image_caption(picture: tuple, caption: captioner.Caption, seen: np.ndarray, scene: scenes.Scene | None,
@@ -226,7 +257,7 @@ def image_caption(picture: tuple, caption: captioner.Caption, seen: np.ndarray, 
     picked = left.pills("Enlarge a word", range(len(labels)), format_func=labels.__getitem__, key=key("word"),
                         default=0)
     if picked is not None and picked < len(labels):
-        right.image(overlay_jpeg(picture, picked, 384, seen, caption.attention[picked]),
+        right.image(enlarged_jpeg(picture, picked, seen, caption.attention[picked]),
                     caption=f"“{labels[picked]}”: attention over the {config.grid} x {config.grid} grid",
                     width="stretch", output_format="JPEG")
         boxes = [t.box for t in scene.things] if scene is not None else []
@@ -241,12 +272,14 @@ def picked_word(name: str, labels: list[str]) -> int | None:
     return picked if picked is not None and picked < len(labels) else None
 
 
-def share_image(caption: captioner.Caption, seen: np.ndarray, scene: scenes.Scene | None, config) -> None:
+def share_image(current: Callable[[], tuple[captioner.Caption, np.ndarray, scenes.Scene | None]], config) -> None:
     """The class gets the caption, how many object words look inside their object, and the enlarged word's picture
-    beside the scene."""
-    labels = word_labels(caption.words, caption.ended)
+    beside the scene; current() gives what this session shows: (caption, the square image seen, the test scene or
+    None), read when the button is pressed."""
 
     def summary() -> str:
+        caption, seen, scene = current()
+        labels = word_labels(caption.words, caption.ended)
         marks = (captioner.object_hits(caption.words, caption.attention, scene.things, config.grid, config.size)
                  if scene is not None else {})
         text = f"“{' '.join(caption.words)}”"
@@ -258,6 +291,8 @@ def share_image(caption: captioner.Caption, seen: np.ndarray, scene: scenes.Scen
         return text
 
     def figure() -> bytes:
+        caption, seen, scene = current()
+        labels = word_labels(caption.words, caption.ended)
         boxes = [t.box for t in scene.things] if scene is not None else []
         i = picked_word("word", labels)
         shown = [images.with_boxes(seen, boxes)]

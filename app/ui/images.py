@@ -1,8 +1,9 @@
 """Digits and grids as images for st.image (no model math)."""
+import functools
 import io
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 
 def digit(pixels: np.ndarray, scale: int = 4) -> np.ndarray:
@@ -116,26 +117,44 @@ def with_boxes(rgb: np.ndarray, boxes: list, size: int = 256) -> np.ndarray:
 
 
 def attention_overlay(rgb: np.ndarray, alpha: np.ndarray, size: int = 192) -> np.ndarray:
-    """An image (H, W, 3) uint8 with a grid of attention weights (g, g) laid over it as in Xu et al.'s figures:
-    the weights upsampled smoothly (bicubic, then a Gaussian blur of half a cell), the image kept bright where the
-    model looks and dimmed elsewhere."""
-    return _overlay(rgb, alpha, size, size)
+    """attention_overlays for one grid of weights (g, g) over a square image: (size, size, 3) uint8."""
+    return attention_overlays(rgb, np.asarray(alpha)[None], size, size)[0]
 
 
-def _overlay(rgb: np.ndarray, alpha: np.ndarray, width: int, height: int) -> np.ndarray:
-    weights = np.asarray(alpha, dtype=np.float32) / max(float(alpha.max()), 1e-12)
-    heat = Image.fromarray((weights * 255).astype(np.uint8)).resize((width, height), Image.BICUBIC)
-    heat = np.asarray(heat.filter(ImageFilter.GaussianBlur(width / alpha.shape[1] / 2)), dtype=np.float32) / 255
-    heat /= max(float(heat.max()), 1e-6)
+def attention_overlays(rgb: np.ndarray, maps: np.ndarray, width: int, height: int) -> np.ndarray:
+    """An image (H, W, 3) uint8 under each of T maps of weights (T, h, w), as in Xu et al.'s figures: (T, height,
+    width, 3) uint8, each map drawn smoothly (smooth_upsample) and scaled to its own maximum, the image kept bright
+    where the model looks and dimmed elsewhere. All the maps at once, in two matrix products."""
+    heat = smooth_upsample(np.asarray(maps, dtype=np.float32), width, height)
+    heat /= np.maximum(heat.max(axis=(-2, -1), keepdims=True), 1e-12)
     image = np.asarray(Image.fromarray(rgb).resize((width, height), Image.BILINEAR), dtype=np.float32)
-    return (image * (0.15 + 0.85 * heat[..., None]) + 60 * heat[..., None]).clip(0, 255).astype(np.uint8)
+    shown = heat[..., None] * (0.85 * image + 60)        # image * (0.15 + 0.85 heat) + 60 heat
+    shown += 0.15 * image
+    return np.clip(shown, 0, 255, out=shown).astype(np.uint8)
+
+
+def smooth_upsample(maps: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Maps (..., h, w) of a coarse grid -> (..., height, width) float32: each pixel a Gaussian-weighted mean of the
+    cells around it (sigma 0.7 of a cell; a pixel's weights sum to 1, so a flat map stays flat)."""
+    return _smoothing(maps.shape[-2], height) @ maps @ _smoothing(maps.shape[-1], width).T
+
+
+@functools.lru_cache(maxsize=64)
+def _smoothing(cells: int, pixels: int) -> np.ndarray:
+    """(pixels, cells): how much each cell weighs in each pixel along one axis."""
+    centres = (np.arange(cells) + 0.5) / cells
+    x = (np.arange(pixels) + 0.5) / pixels
+    weights = np.exp(-0.5 * ((x[:, None] - centres[None]) * cells / 0.7) ** 2)
+    weights = (weights / weights.sum(1, keepdims=True)).astype(np.float32)
+    weights.setflags(write=False)
+    return weights
 
 
 def photo_map(rgb: np.ndarray, cam: np.ndarray | None, boxes: tuple = (), width: int = 256) -> np.ndarray:
     """A photo at `width` pixels wide (its shape kept) with a map (h, w) over it as attention_overlay draws one
     (none: the photo as it is) and boxes (x0, y0, x1, y1, fractions of the photo) outlined in amber."""
     height = max(1, round(width * rgb.shape[0] / rgb.shape[1]))
-    shown = (_overlay(rgb, cam, width, height) if cam is not None
+    shown = (attention_overlays(rgb, np.asarray(cam)[None], width, height)[0] if cam is not None
              else np.asarray(Image.fromarray(rgb).resize((width, height), Image.BILINEAR)))
     image = Image.fromarray(shown)
     draw = ImageDraw.Draw(image)

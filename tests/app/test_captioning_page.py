@@ -40,10 +40,21 @@ def test_a_test_scene_is_captioned_with_a_map_per_word():
     assert "### " in headings(at) or "(no words)" in headings(at)
     assert "References:" in texts(at.caption)
     assert len(at.get("image")) >= 2                                # the strip and the enlarged word
+    caption = next(m.value for m in at.markdown if m.value.startswith("### "))[4:].split()
+    strip = [picture.caption for picture in at.get("image")[0].proto.imgs]
+    assert strip[:len(caption)] == caption and len(strip) - len(caption) in (0, 1)    # a map per word (and <end>)
     assert "Paper vs. you" in [h.value for h in at.subheader] and "19.5" in headings(at)
     assert "The good and the bad" in [h.value for h in at.subheader]
     at.select_slider(key="captioning:beam").set_value(2).run()
     assert not at.exception and at.query_params["beam"] == "2" and at.query_params["scene"] == "3"
+
+
+def test_another_scene_is_captioned_and_kept_in_the_link():
+    at = run_page("pages/captioning.py", scene=3, beam=1)
+    references = [c.value for c in at.caption if c.value.startswith("References:")]
+    at.number_input(key="captioning:scene").set_value(5).run()
+    assert not at.exception and at.query_params["scene"] == "5"
+    assert [c.value for c in at.caption if c.value.startswith("References:")] not in ([], references)
 
 
 def test_a_link_past_the_last_scene_shows_the_last_one():
