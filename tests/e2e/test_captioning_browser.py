@@ -26,8 +26,10 @@ def test_an_uploaded_image_gets_a_caption_and_a_map_per_word(server, page, tmp_p
     page.locator("h3").first.wait_for(timeout=60_000)
     caption = page.locator("h3").first.inner_text()
     assert any(shape in caption for shape in scenes.SHAPES)
-    strip = page.locator('[data-testid="stImage"]')
-    assert strip.count() >= len(caption.split())                  # a map for every word, and the enlarged one
+    words = caption.split()
+    captions = page.locator('[data-testid="stImageCaption"]').all_inner_texts()
+    assert captions[:len(words)] == words                          # a map for every word, in order
+    assert any(c.startswith(f"“{words[0]}”: attention over") for c in captions)   # and the enlarged one
     assert exceptions(page) == []
     screenshot(page, "captioning-upload")
 
