@@ -280,16 +280,15 @@ class Captioner(nn.Module):
                                     memory["state"], bos, MAX_WORDS)
 
     @torch.no_grad()
-    def caption(self, inputs: torch.Tensor, beam: int) -> "Caption":
-        """One input (1, ...) captioned by beam search, with the attention of each word (and of EOS)."""
+    def captions(self, inputs: torch.Tensor, beam: int) -> list["Caption"]:
+        """Inputs (B, ...) captioned by beam search, all at once, with the attention of each word (and of EOS)."""
         memory = self.decoder.start(self.encode(inputs))
 
-        def step(state, y):
-            k = len(y)
-            return self.decoder.step(memory["a"].expand(k, -1, -1), memory["wa"].expand(k, -1, -1), state, y)
+        def step(state, y, source):
+            return self.decoder.step(memory["a"][source], memory["wa"][source], state, y)
 
-        out = common.beam_search(step, memory["state"], beam, MAX_WORDS)
-        return Caption(self.vocab.decode(out.ids), out.ended, out.attention, out.log_prob)
+        return [Caption(self.vocab.decode(out.ids), out.ended, out.attention, out.log_prob)
+                for out in common.beam_search(step, memory["state"], beam, MAX_WORDS)]
 
 
 @dataclass
@@ -451,9 +450,9 @@ def temporal_hits(captions: list, test: list) -> tuple[int, int]:
     return sum(sum(m.values()) for m in marks), sum(map(len, marks))
 
 
-def caption_all(model: Captioner, x: torch.Tensor, beam: int) -> list[Caption]:
+def caption_all(model: Captioner, x: torch.Tensor, beam: int, batch: int = 25) -> list[Caption]:
     dev = model_device(model)
-    return [model.caption(x[i:i + 1].to(dev), beam) for i in range(len(x))]
+    return [c for start in range(0, len(x), batch) for c in model.captions(x[start:start + batch].to(dev), beam)]
 
 
 def evaluate_images(model, data, config, deps) -> dict:
@@ -555,7 +554,7 @@ def square(rgb: np.ndarray, size: int) -> np.ndarray:
 def describe_image(model: Captioner, rgb: np.ndarray, config: CaptionConfig, beam: int) -> tuple[Caption, np.ndarray]:
     """(the caption with its attention maps (len(words) + ended, grid, grid), the square image the model saw)."""
     seen = square(rgb, config.size)
-    caption = model.caption(channels_first(seen[None]).to(model_device(model)), beam)
+    caption = model.captions(channels_first(seen[None]).to(model_device(model)), beam)[0]
     caption.attention = caption.attention.reshape(-1, config.grid, config.grid)        # (T, grid, grid)
     return caption, seen
 
@@ -567,7 +566,7 @@ def describe_clip(model: Captioner, frames: np.ndarray, config: VideoCaptionConf
     if len(frames) != config.frames:
         raise ValueError(f"the model reads clips of {config.frames} frames, not {len(frames)}")
     seen = np.stack([square(f, config.size) for f in frames])
-    return model.caption(channels_first(seen[None]).to(model_device(model)), beam), seen
+    return model.captions(channels_first(seen[None]).to(model_device(model)), beam)[0], seen
 
 
 @dataclass(frozen=True)

@@ -201,37 +201,55 @@ def select(state, rows: torch.Tensor):
 
 
 @torch.no_grad()
-def beam_search(step: Callable, state, width: int, limit: int) -> Decoded:
-    """Beam search from BOS (width 1 is greedy). step(state, y) -> (logits (k, V), state, attention (k, ...) or
-    None) advances k hypotheses by one word. Finished hypotheses are ranked by log-probability per word, so short
-    outputs are not favoured."""
-    beams = [([BOS], 0.0, [])]           # each live hypothesis: (ids, log prob, attention rows)
-    finished = []
+def beam_search(step: Callable, state, width: int, limit: int) -> list[Decoded]:
+    """Beam search from BOS for a batch of inputs at once (width 1 is greedy): `state` has one row per input, and
+    step(state, y, source) -> (logits (k, V), state, attention (k, ...) or None) advances k hypotheses by one word,
+    hypothesis r belonging to input source[r]; the hypotheses of every input go through one step together. Each
+    input's search is the same as if it were alone: its finished hypotheses are ranked by log-probability per word,
+    so short outputs are not favoured."""
     device = (state[0] if isinstance(state, tuple) else state).device
+    live = [[([BOS], 0.0, [])] for _ in range(len(state[0] if isinstance(state, tuple) else state))]
+    finished = [[] for _ in live]           # per input: (ids, log prob, attention rows, ended)
     for _ in range(limit):
-        y = torch.tensor([b[0][-1] for b in beams], device=device)
-        logits, new_state, attention = step(state, y)
-        logp = F.log_softmax(logits, -1).cpu()                                        # (k, V)
-        total = torch.tensor([b[1] for b in beams]).unsqueeze(1) + logp
-        best = total.view(-1).topk(min(width, total.numel()))
-        beams_next, rows = [], []
-        for score, flat in zip(best.values.tolist(), best.indices.tolist()):
-            b, w = divmod(flat, logp.shape[1])
-            ids, _, att = beams[b]
-            att = att + ([attention[b].cpu().numpy()] if attention is not None else [])
-            if w == EOS:
-                finished.append((ids[1:], score, att, True))
-            else:
-                beams_next.append((ids + [w], score, att))
-                rows.append(b)
-        if len(finished) >= width or not beams_next:
+        source = [i for i, beams in enumerate(live) for _ in beams]
+        if not source:
             break
-        beams = beams_next[:width]
-        state = select(new_state, torch.tensor(rows[:width], device=device))
-    if not finished:                               # cut at the limit: keep the best live hypothesis as it is
-        finished = [(b[0][1:], b[1], b[2], False) for b in beams]
-    ids, score, att, ended = max(finished, key=lambda f: f[1] / (len(f[0]) + 1))
-    return Decoded(ids, ended, np.stack(att) if att else None, score)
+        y = torch.tensor([b[0][-1] for beams in live for b in beams], device=device)
+        logits, new_state, attention = step(state, y, torch.tensor(source, device=device))
+        logp = F.log_softmax(logits, -1).cpu()                                        # (k, V)
+        attention = attention.cpu().numpy() if attention is not None else None
+        rows, first = [], 0
+        for i, beams in enumerate(live):
+            k = len(beams)
+            if not k:
+                continue
+            total = torch.tensor([b[1] for b in beams]).unsqueeze(1) + logp[first:first + k]
+            best = total.view(-1).topk(min(width, total.numel()))
+            kept, kept_rows = [], []
+            for score, flat in zip(best.values.tolist(), best.indices.tolist()):
+                b, w = divmod(flat, logp.shape[1])
+                ids, _, att = beams[b]
+                att = att + ([attention[first + b]] if attention is not None else [])
+                if w == EOS:
+                    finished[i].append((ids[1:], score, att, True))
+                else:
+                    kept.append((ids + [w], score, att))
+                    kept_rows.append(first + b)
+            first += k
+            if len(finished[i]) >= width or not kept:
+                live[i] = []
+            else:
+                live[i] = kept
+                rows += kept_rows
+        if rows:
+            state = select(new_state, torch.tensor(rows, device=device))
+    out = []
+    for done, beams in zip(finished, live):
+        if not done:                        # cut at the limit: keep the best live hypothesis as it is
+            done = [(b[0][1:], b[1], b[2], False) for b in beams]
+        ids, score, att, ended = max(done, key=lambda f: f[1] / (len(f[0]) + 1))
+        out.append(Decoded(ids, ended, np.stack(att) if att else None, score))
+    return out
 
 
 TF_BN_EPS = 1e-3                # TensorFlow's batch norm epsilon, which its released weights were trained with

@@ -254,11 +254,10 @@ def beam_search(net: nn.Module, src_ids: list[int], width: int, fr: Vocab) -> Tr
     with torch.no_grad():
         memory = net.encode(torch.tensor([src_ids], device=dev), torch.tensor([len(src_ids)]))
 
-    def step(s, y):
-        # Memory rows are repeated to the beam's size.
-        return net.step({key: v.expand(len(y), *v.shape[1:]) for key, v in memory.items() if key != "s"}, s, y)
+    def step(s, y, source):
+        return net.step({key: v[source] for key, v in memory.items() if key != "s"}, s, y)
 
-    out = common.beam_search(step, memory["s"], width, decode_limit(len(src_ids)))
+    out = common.beam_search(step, memory["s"], width, decode_limit(len(src_ids)))[0]
     return Translation(fr.decode(out.ids), out.ended, out.attention, out.log_prob)
 
 

@@ -31,13 +31,12 @@ def test_attention_is_a_distribution_over_places_or_frames(build, config, inputs
 def test_beam_of_one_is_greedy_and_every_word_has_its_attention():
     torch.manual_seed(0)
     model = captioner.image_captioner(IMAGE).eval()
-    x = torch.rand(1, 3, 32, 32)
+    x = torch.rand(3, 3, 32, 32)
     ids, _ = model.greedy(x)
-    one = model.caption(x, 1)
-    assert one.words == captioner.vocabulary().decode(ids[0].tolist())
-    wide = model.caption(x, 3)
-    assert wide.attention.shape == (len(wide.words) + wide.ended, 64)
-    np.testing.assert_allclose(wide.attention.sum(1), 1, rtol=1e-5)
+    assert [c.words for c in model.captions(x, 1)] == [captioner.vocabulary().decode(row) for row in ids.tolist()]
+    for wide in model.captions(x, 3):
+        assert wide.attention.shape == (len(wide.words) + wide.ended, 64)
+        np.testing.assert_allclose(wide.attention.sum(1), 1, rtol=1e-5)
 
 
 def test_the_doubly_stochastic_penalty_is_zero_when_every_place_is_seen_once():

@@ -1,10 +1,10 @@
 """engine.models.common: the written-out attention energies and the step-shared weights against PyTorch's plain
-forms."""
+forms, and a batch's beam search against each input's alone."""
 import pytest
 import torch
 from torch import nn
 
-from engine.models.common import StepWeight, additive_scores
+from engine.models.common import BOS, EOS, StepWeight, additive_scores, beam_search
 
 
 def plain_scores(keys, query, v):
@@ -76,3 +76,26 @@ def test_a_step_weight_without_gradients_is_a_plain_product():
         shared = StepWeight(weight.requires_grad_())
         assert shared.token is None
         torch.testing.assert_close(shared(bias, x), torch.addmm(bias, x, weight.t()))
+
+
+def markov_step(table: torch.Tensor):
+    """A decoder whose next word depends only on its input and the last word (logits table[input, word]); its
+    'attention' is the last word, one-hot, so each output row shows which hypothesis it came from."""
+    def step(state, y, source):
+        return table[source, y], state + 1, nn.functional.one_hot(y, table.shape[-1]).float()
+    return step
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 5])
+def test_a_batch_is_searched_as_if_each_input_were_alone(width):
+    table = 3 * torch.randn(8, 12, 12, generator=torch.Generator().manual_seed(width))
+    table[:4, :, EOS] += 4                        # half the inputs tend to end early, the others run to the limit
+    batch = beam_search(markov_step(table), torch.zeros(8), width, 6)
+    for i, out in enumerate(batch):
+        alone = beam_search(markov_step(table[i:i + 1]), torch.zeros(1), width, 6)[0]
+        assert (out.ids, out.ended) == (alone.ids, alone.ended)
+        assert out.log_prob == pytest.approx(alone.log_prob, abs=1e-5)
+        assert out.attention.argmax(1).tolist() == [BOS, *out.ids][:len(out.ids) + out.ended]    # its own rows
+        assert out.log_prob == pytest.approx(float(sum(
+            table[i, a].log_softmax(0)[b] for a, b in zip([BOS, *out.ids], out.ids + [EOS] * out.ended))), abs=1e-4)
+    assert {out.ended for out in batch} == {True, False}
