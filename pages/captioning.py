@@ -32,7 +32,7 @@ STRIP = 10
 PHOTO_WIDTH = 384                  # the widest picture of a photo or upload the page shows
 STRIP_PX = 104                     # a word's attention picture in the strip
 ENLARGED_PX = 384                  # the enlarged word's
-SCENE_BLOCK = 25                   # test scenes captioned together: 25 cost about as much as 10 one by one
+TEST_BLOCK = 25                    # test scenes or clips captioned together: 25 cost what 5-10 cost one by one
 RANKED = 100                       # test items ranked by BLEU for "the good and the bad"
 SHOWN = 3
 KIT = PageKit("captioning", DEFAULTS, ALLOWED)
@@ -85,23 +85,26 @@ def sample_scene(config) -> tuple[np.ndarray, scenes.Scene]:
     return items[index].image, items[index]
 
 
-@st.cache_resource(max_entries=200, show_spinner="Captioning the test scenes…")
-def test_scene_block(_model, sha: str, _config, beam: int, block: int) -> list[captioner.Caption]:
-    """The captions of test scenes block * SCENE_BLOCK onwards, made together in one beam search and shared by every
-    session (read only): a class moving among the scenes mostly finds its next one made."""
-    pixels = captioner.test_set(_config)[1][block * SCENE_BLOCK:(block + 1) * SCENE_BLOCK]
-    captions = captioner.caption_all(_model, pixels, beam, SCENE_BLOCK)
-    for caption in captions:
-        caption.attention = caption.attention.reshape(-1, _config.grid, _config.grid)
+@st.cache_resource(max_entries=200, show_spinner="Captioning the test items…")
+def test_block(_model, sha: str, _config, beam: int, block: int) -> list[captioner.Caption]:
+    """The captions of the test scenes or clips block * TEST_BLOCK onwards, made together in one beam search and
+    shared by every session (read only): a class moving among them mostly finds its next one made. A scene's
+    attention comes as (words, grid, grid)."""
+    inputs = captioner.test_set(_config)[1][block * TEST_BLOCK:(block + 1) * TEST_BLOCK]
+    captions = captioner.caption_all(_model, inputs, beam, TEST_BLOCK)
+    if isinstance(_config, captioner.CaptionConfig):
+        for caption in captions:
+            caption.attention = caption.attention.reshape(-1, _config.grid, _config.grid)
     return captions
 
 
-def test_scene(loaded, beam: int, config) -> tuple[captioner.Caption, scenes.Scene]:
-    """The caption of the test scene this session shows, and the scene."""
+def test_item(loaded, beam: int, config, name: str) -> tuple[captioner.Caption, scenes.Scene | scenes.Video]:
+    """The caption of the test scene or clip this session shows (its index under session key `name`), and the
+    item."""
     items = captioner.test_set(config)[0]
-    index = min(st.session_state[key("scene")], len(items) - 1)
-    block = test_scene_block(loaded.model, loaded.checkpoint.sha256, config, beam, index // SCENE_BLOCK)
-    return block[index % SCENE_BLOCK], items[index]
+    index = min(st.session_state[key(name)], len(items) - 1)
+    block = test_block(loaded.model, loaded.checkpoint.sha256, config, beam, index // TEST_BLOCK)
+    return block[index % TEST_BLOCK], items[index]
 
 
 def test_scene_caption(loaded, beam: int, config) -> None:
@@ -109,13 +112,13 @@ def test_scene_caption(loaded, beam: int, config) -> None:
     this part of the page."""
     rgb, _ = sample_scene(config)
     KIT.publish()
-    caption, scene = test_scene(loaded, beam, config)
+    caption, scene = test_item(loaded, beam, config, "scene")
     image_caption((loaded.checkpoint.sha256, digest(rgb), beam), caption, rgb, scene, config)
 
 
 def current_test_scene(loaded, beam: int, config):
     """(caption, seen, scene) of the test scene this session shows (for "Send to class", read when pressed)."""
-    caption, scene = test_scene(loaded, beam, config)
+    caption, scene = test_item(loaded, beam, config, "scene")
     return caption, scene.image, scene
 
 
@@ -385,7 +388,11 @@ def video_view(config):
         return None
     loaded, beam = chosen
     if frames is not None:
-        caption, seen = described_clip(loaded.model, loaded.checkpoint.sha256, frames, digest(frames), config, beam)
+        if video is not None:                       # a test clip: its frames are the model's size already
+            caption, seen = test_item(loaded, beam, config, "clip")[0], frames
+        else:
+            caption, seen = described_clip(loaded.model, loaded.checkpoint.sha256, frames, digest(frames), config,
+                                           beam)
         st.fragment(clip_caption)(caption, seen, video)
         share_clip(caption, seen, video)
     return loaded

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine import api
 from engine.data import scenes
+from engine.models import captioner
 from tests.app.helpers import run_page, run_with_uploads, texts
 
 pytestmark = pytest.mark.usefixtures("tiny_env")
@@ -55,6 +57,21 @@ def test_another_scene_is_captioned_and_kept_in_the_link():
     at.number_input(key="captioning:scene").set_value(5).run()
     assert not at.exception and at.query_params["scene"] == "5"
     assert [c.value for c in at.caption if c.value.startswith("References:")] not in ([], references)
+
+
+@pytest.mark.parametrize("mode, name, control", [("image", "captioner", "scene"), ("video", "video_captioner", "clip")])
+def test_every_test_item_shows_the_caption_its_model_writes_for_it_alone(mode, name, control):
+    """The page captions test items together, shared by every session; each must read as if captioned alone."""
+    config = api.config(name, "tiny")
+    model, items = api.load(name, config).model, captioner.test_set(config)[0]
+    describe = captioner.describe_image if mode == "image" else captioner.describe_clip
+    at = run_page("pages/captioning.py", mode=mode, beam=3)
+    for index, item in enumerate(items):
+        at.number_input(key=f"captioning:{control}").set_value(index).run()
+        assert not at.exception
+        alone = describe(model, item.image if mode == "image" else item.frames, config, 3)[0]
+        shown = next(m.value for m in at.markdown if m.value.startswith("### "))[4:]
+        assert shown == (" ".join(alone.words) or "(no words)")
 
 
 def test_a_link_past_the_last_scene_shows_the_last_one():
