@@ -165,6 +165,17 @@ def word_labels(words: list[str], ended: bool) -> list[str]:
     return [*words, END] if ended else list(words)
 
 
+def pill_labels(labels: list[str]) -> list[str]:
+    """A caption's words as buttons, a repeated word numbered ("a", "large", ..., "a (2)"): buttons with the same
+    text are one button to the browser, which would mark another "a" than the one picked."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
 @st.cache_resource(max_entries=256, show_spinner=False)
 def strip_jpegs(picture: tuple, _seen: np.ndarray, _attention: np.ndarray) -> list[bytes]:
     """Every word's attention over the image as JPEGs, made at once per (checkpoint, image, beam) and shared by
@@ -273,8 +284,8 @@ def image_caption(picture: tuple, caption: captioner.Caption, seen: np.ndarray, 
     st.markdown("Where the model looked before each word (bright = more attention):")
     attention_strip(picture, seen, labels, caption.attention, marks)
     left, right = st.columns(2)
-    picked = left.pills("Enlarge a word", range(len(labels)), format_func=labels.__getitem__, key=key("word"),
-                        default=0)
+    picked = left.pills("Enlarge a word", range(len(labels)), format_func=pill_labels(labels).__getitem__,
+                        key=key("word"), default=0)
     if picked is not None and picked < len(labels):
         right.image(enlarged_jpeg(picture, picked, seen, caption.attention[picked]),
                     caption=f"“{labels[picked]}”: attention over the {config.grid} x {config.grid} grid",
@@ -415,8 +426,8 @@ def clip_caption(caption: captioner.Caption, seen: np.ndarray, video: scenes.Vid
                    + (f" — {hit} of {len(spans)} event words look most at a frame of their event (outlined in blue)."
                       if spans else ""))
     st.altair_chart(frames_chart(labels, caption.attention, spans), width="stretch")
-    picked = st.pills("Show a word's frames", range(len(labels)), format_func=labels.__getitem__, key=key("vword"),
-                      default=0)
+    picked = st.pills("Show a word's frames", range(len(labels)), format_func=pill_labels(labels).__getitem__,
+                      key=key("vword"), default=0)
     if picked is not None and picked < len(labels):
         span = spans.get(picked)
         bars = pd.DataFrame({"frame": np.arange(len(seen)), "weight": caption.attention[picked],

@@ -45,6 +45,8 @@ def test_a_test_scene_is_captioned_with_a_map_per_word():
     caption = next(m.value for m in at.markdown if m.value.startswith("### "))[4:].split()
     strip = [picture.caption for picture in at.get("image")[0].proto.imgs]
     assert strip[:len(caption)] == caption and len(strip) - len(caption) in (0, 1)    # a map per word (and <end>)
+    buttons = at.button_group(key="captioning:word").options          # one per word, a repeated word numbered
+    assert len(set(buttons)) == len(buttons) and [b.split(" (")[0] for b in buttons] == [s.split(" ")[0] for s in strip]
     assert "Paper vs. you" in [h.value for h in at.subheader] and "19.5" in headings(at)
     assert "The good and the bad" in [h.value for h in at.subheader]
     at.select_slider(key="captioning:beam").set_value(2).run()
