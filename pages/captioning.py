@@ -365,48 +365,68 @@ def frames_chart(labels: list[str], attention: np.ndarray, spans: dict[int, tupl
     rows = [{"word": f"{i:02d} {w}", "frame": t, "weight": float(attention[i, t]),
              "event": spans.get(i, (0, 0))[0] <= t < spans.get(i, (0, 0))[1]}
             for i, w in enumerate(labels) for t in range(attention.shape[1])]
-    base = alt.Chart(pd.DataFrame(rows)).encode(
+    base = alt.Chart().encode(
         x=alt.X("frame:O", title="frame", axis=alt.Axis(labelAngle=0)), y=alt.Y("word:N", sort=None, title=None,
                                                    axis=alt.Axis(labelExpr="slice(datum.label, 3)")))
     heat = base.mark_rect().encode(color=alt.Color("weight:Q", scale=alt.Scale(scheme="oranges"), legend=None),
                                    tooltip=["word", "frame", alt.Tooltip("weight:Q", format=".2f")])
     truth = base.transform_filter("datum.event").mark_rect(fill=None, stroke="#1f5fa8", strokeWidth=1.5)
-    return (heat + truth).properties(height=alt.Step(20))
+    # The data once, on the layer: given to each layer, Altair hashes and compares their copies to merge them.
+    return alt.layer(heat, truth, data=pd.DataFrame(rows)).properties(height=alt.Step(20))
+
+
+def test_clip_caption(loaded, beam: int, config) -> None:
+    """A held-out clip and its caption: a fragment, so a new clip reruns only this part of the page."""
+    frames, _ = sample_clip(config)
+    KIT.publish()
+    caption, video = test_item(loaded, beam, config, "clip")
+    clip_caption((loaded.checkpoint.sha256, digest(frames), beam), caption, frames, video)   # frames: the model's size
+
+
+def current_test_clip(loaded, beam: int, config):
+    """(caption, seen, video) of the test clip this session shows (for "Send to class", read when pressed)."""
+    caption, video = test_item(loaded, beam, config, "clip")
+    return caption, video.frames, video
 
 
 def video_view(config):
     """The video input and its description; returns the learned captioner when it described it (or None)."""
     source, reader = source_and_reader(VIDEO_SOURCES, "vsrc")
-    video, count = None, vision.FRAMES if reader == "photo" else config.frames
+    if reader == "shapes":
+        chosen = learned_model("video_captioner", config, "Video")
+        if chosen is None:
+            return None
+        loaded, beam = chosen
+        if source == "sample":
+            st.fragment(test_clip_caption)(loaded, beam, config)
+            share_clip(lambda: current_test_clip(loaded, beam, config))
+            return loaded
+    frames = clip_input(source, vision.FRAMES if reader == "photo" else config.frames, config)
+    if frames is None:
+        return None
+    if reader == "photo":
+        photo_clip_view(frames)
+        return None
+    pixels = digest(frames)
+    caption, seen = described_clip(loaded.model, loaded.checkpoint.sha256, frames, pixels, config, beam)
+    st.fragment(clip_caption)((loaded.checkpoint.sha256, pixels, beam), caption, seen, None)
+    share_clip(lambda: (caption, seen, None))
+    return loaded
+
+
+def clip_input(source: str, count: int, config) -> np.ndarray | None:
+    """The frames of a test clip, the sample pan or an upload (None, with a message, if none)."""
     try:
         if source == "sample":
-            frames, video = sample_clip(config)
-        elif source == "pan":
-            frames = cached_pan(count)
+            return sample_clip(config)[0]
+        if source == "pan":
             st.caption("A camera panning across two photos that ship with Matplotlib and scikit-image: Grace "
                        "Hopper, then Chelsea the cat.")
-        else:
-            frames = uploaded_clip(count)
+            return cached_pan(count)
+        return uploaded_clip(count)
     except DataError as e:
         st.error(str(e), icon=":material/videocam_off:")
         return None
-    if reader == "photo":
-        if frames is not None:
-            photo_clip_view(frames)
-        return None
-    chosen = learned_model("video_captioner", config, "Video")
-    if chosen is None:
-        return None
-    loaded, beam = chosen
-    if frames is not None:
-        if video is not None:                       # a test clip: its frames are the model's size already
-            caption, seen = test_item(loaded, beam, config, "clip")[0], frames
-        else:
-            caption, seen = described_clip(loaded.model, loaded.checkpoint.sha256, frames, digest(frames), config,
-                                           beam)
-        st.fragment(clip_caption)(caption, seen, video)
-        share_clip(caption, seen, video)
-    return loaded
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -414,7 +434,31 @@ def cached_pan(frames: int) -> np.ndarray:
     return photos.panned_clip(frames=frames)
 
 
-def clip_caption(caption: captioner.Caption, seen: np.ndarray, video: scenes.Video | None) -> None:
+@st.cache_resource(max_entries=256, show_spinner=False)
+def frames_spec(picture: tuple, labels: tuple, _attention: np.ndarray, _spans: dict) -> dict:
+    """The words x frames heat map as Vega-Lite, made once per (checkpoint, clip, beam) and shared: built and sent
+    by st.altair_chart, it was most of a move to a new clip."""
+    return charts.vega_lite(frames_chart(list(labels), _attention, _spans))
+
+
+@st.cache_resource(max_entries=1024, show_spinner=False)
+def word_frames(picture: tuple, word: int, _seen: np.ndarray, _weights: np.ndarray,
+                _span: tuple[int, int] | None) -> tuple[dict, bytes]:
+    """One word's attention over the frames: its bars (Vega-Lite) and its frames framed as strongly as their weight
+    (JPEG), made once per (checkpoint, clip, beam, word) and shared."""
+    bars = pd.DataFrame({"frame": np.arange(len(_seen)), "weight": _weights,
+                         "event frame": [_span is not None and _span[0] <= t < _span[1] for t in range(len(_seen))]})
+    chart = alt.Chart(bars).mark_bar().encode(
+        x=alt.X("frame:O", axis=alt.Axis(labelAngle=0)), y=alt.Y("weight:Q", title="attention"),
+        color=alt.Color("event frame:N", scale=alt.Scale(domain=[False, True], range=["#f28e2b", "#1f5fa8"]),
+                        legend=alt.Legend(orient="top") if _span else None),
+        tooltip=["frame", alt.Tooltip("weight:Q", format=".3f")]).properties(height=140)
+    return charts.vega_lite(chart), images.jpeg(images.frame_strip(_seen, _weights))
+
+
+def clip_caption(picture: tuple, caption: captioner.Caption, seen: np.ndarray, video: scenes.Video | None) -> None:
+    """The caption, its words x frames attention and one word's frames; `picture` (checkpoint, clip digest, beam)
+    names the charts and pictures in the shared caches."""
     labels = word_labels(caption.words, caption.ended)
     st.markdown(f"### {' '.join(caption.words) or '(no words)'}")
     spans = {}
@@ -425,28 +469,24 @@ def clip_caption(caption: captioner.Caption, seen: np.ndarray, video: scenes.Vid
         st.caption("References: " + " · ".join(" ".join(c) for c in video.captions)
                    + (f" — {hit} of {len(spans)} event words look most at a frame of their event (outlined in blue)."
                       if spans else ""))
-    st.altair_chart(frames_chart(labels, caption.attention, spans), width="stretch")
+    st.vega_lite_chart(frames_spec(picture, tuple(labels), caption.attention, spans), width="stretch")
     picked = st.pills("Show a word's frames", range(len(labels)), format_func=pill_labels(labels).__getitem__,
                       key=key("vword"), default=0)
     if picked is not None and picked < len(labels):
-        span = spans.get(picked)
-        bars = pd.DataFrame({"frame": np.arange(len(seen)), "weight": caption.attention[picked],
-                             "event frame": [span is not None and span[0] <= t < span[1] for t in range(len(seen))]})
-        st.altair_chart(alt.Chart(bars).mark_bar().encode(
-            x=alt.X("frame:O", axis=alt.Axis(labelAngle=0)), y=alt.Y("weight:Q", title="attention"),
-            color=alt.Color("event frame:N", scale=alt.Scale(domain=[False, True], range=["#f28e2b", "#1f5fa8"]),
-                            legend=alt.Legend(orient="top") if span else None),
-            tooltip=["frame", alt.Tooltip("weight:Q", format=".3f")]).properties(height=140), width="stretch")
-        st.image(images.frame_strip(seen, caption.attention[picked]),
-                 caption=f"“{labels[picked]}”: the frames it attends to, framed in amber as strongly as their weight",
-                 width="stretch")
+        bars, strip = word_frames(picture, picked, seen, caption.attention[picked], spans.get(picked))
+        st.vega_lite_chart(bars, width="stretch")
+        st.image(strip, output_format="JPEG", width="stretch",
+                 caption=f"“{labels[picked]}”: the frames it attends to, framed in amber as strongly as their weight")
 
 
-def share_clip(caption: captioner.Caption, seen: np.ndarray, video: scenes.Video | None) -> None:
-    """The class gets the caption, how many event words look at their event, and the words x frames heat map."""
-    labels = word_labels(caption.words, caption.ended)
+def share_clip(current: Callable[[], tuple[captioner.Caption, np.ndarray, scenes.Video | None]]) -> None:
+    """The class gets the caption, how many event words look at their event, and the words x frames heat map;
+    current() gives what this session shows: (caption, the frames seen, the test clip or None), read when the button
+    is pressed."""
 
     def summary() -> str:
+        caption, _, video = current()
+        labels = word_labels(caption.words, caption.ended)
         text = f"“{' '.join(caption.words)}”"
         if video is not None:
             hits = captioner.event_hits(caption.words, caption.attention, video)
@@ -458,6 +498,8 @@ def share_clip(caption: captioner.Caption, seen: np.ndarray, video: scenes.Video
         return text + f"; “{labels[i]}” looks most at frame {top} ({caption.attention[i, top]:.2f})"
 
     def figure() -> bytes:
+        caption, seen, video = current()
+        labels = word_labels(caption.words, caption.ended)
         spans = scenes.event_words(caption.words, video) if video is not None else []
         boxes = [(video.events[e].start, pos, video.events[e].end - video.events[e].start, 1, "#1f5fa8")
                  for pos, e in spans]

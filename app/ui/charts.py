@@ -22,11 +22,13 @@ def vega_lite(chart: alt.TopLevelMixin) -> dict:
     """The chart as the Vega-Lite spec st.altair_chart would send (no theme, no row limit), its data sets already
     in the Arrow form Streamlit sends: a page keeps it in a cache and sends it with st.vega_lite_chart, so that a
     move neither builds and checks the chart again nor converts its data (given as rows, Streamlit converts them
-    to Arrow on every run: a third of a search on /embeddings with 60 users)."""
+    to Arrow on every run: a third of a search on /embeddings with 60 users). Not checked against Vega-Lite's
+    schema here: that check was most of a new chart's cost (a new clip in the captioning studio: 130 ms of the
+    server's CPU); the page tests check every chart made here against it (tests/app/conftest.py)."""
     # Altair's theme and data transformer are settings global to the process; Streamlit changes them under this lock
     # while it converts a chart, so a conversion here takes the same lock.
     with _altair_globals_lock, alt.theme.enable("none"), alt.data_transformers.enable("default", max_rows=None):
-        spec = chart.to_dict()
+        spec = chart.to_dict(validate=False)
     for name, rows in spec.get("datasets", {}).items():
         spec["datasets"][name] = dataframe_util.convert_anything_to_arrow_bytes(pd.DataFrame(rows))
     return spec

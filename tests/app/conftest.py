@@ -3,6 +3,8 @@ import shutil
 
 import pytest
 
+from app.ui import charts
+
 
 @pytest.fixture
 def tiny_env(tiny_cache, tmp_path, monkeypatch):
@@ -13,3 +15,16 @@ def tiny_env(tiny_cache, tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_SHIPPED", str(tmp_path / "no-shipped"))
     monkeypatch.setenv("PLAYGROUND_PRESET", "tiny")
     return cache
+
+
+@pytest.fixture(autouse=True)
+def charts_checked(monkeypatch):
+    """The pages make their chart specs without Altair's check against Vega-Lite's schema (charts.vega_lite, for
+    speed); in the page tests every chart made that way is checked."""
+    made = charts.vega_lite
+
+    def checked(chart):
+        chart.to_dict(validate=True)                # raises on a chart Vega-Lite would refuse
+        return made(chart)
+
+    monkeypatch.setattr(charts, "vega_lite", checked)

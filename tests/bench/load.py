@@ -62,6 +62,7 @@ CONTROLS = {
     "loss-surface": Control("loss-surface", "loss-surface:step"),
     "embeddings": Control("embeddings", "embeddings:query"),
     "captioning": Control("captioning", "captioning:scene"),
+    "captioning-clip": Control("captioning", "captioning:clip", "mode=video"),
     "captioning-upload": Control("captioning", "captioning:image_file", "src=upload", upload=True),
 }
 
