@@ -16,6 +16,7 @@ from streamlit import dataframe_util
 from streamlit.elements.vega_charts import _altair_globals_lock
 
 LEVEL_COLORS = ["#9e9e9e", "#4c9be8", "#1f5fa8", "#e8590c"]
+CHECK_SCHEMA = False                                # the page tests turn it on (tests/app/conftest.py)
 
 
 def vega_lite(chart: alt.TopLevelMixin) -> dict:
@@ -23,12 +24,12 @@ def vega_lite(chart: alt.TopLevelMixin) -> dict:
     in the Arrow form Streamlit sends: a page keeps it in a cache and sends it with st.vega_lite_chart, so that a
     move neither builds and checks the chart again nor converts its data (given as rows, Streamlit converts them
     to Arrow on every run: a third of a search on /embeddings with 60 users). Not checked against Vega-Lite's
-    schema here: that check was most of a new chart's cost (a new clip in the captioning studio: 130 ms of the
-    server's CPU); the page tests check every chart made here against it (tests/app/conftest.py)."""
+    schema unless CHECK_SCHEMA is on: that check was most of a new chart's cost (a new clip in the captioning studio:
+    130 ms of the server's CPU); the page tests turn it on, so every chart made here is checked there."""
     # Altair's theme and data transformer are settings global to the process; Streamlit changes them under this lock
     # while it converts a chart, so a conversion here takes the same lock.
     with _altair_globals_lock, alt.theme.enable("none"), alt.data_transformers.enable("default", max_rows=None):
-        spec = chart.to_dict(validate=False)
+        spec = chart.to_dict(validate=CHECK_SCHEMA)
     for name, rows in spec.get("datasets", {}).items():
         spec["datasets"][name] = dataframe_util.convert_anything_to_arrow_bytes(pd.DataFrame(rows))
     return spec

@@ -3,6 +3,7 @@ import math
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from app.ui import catalog
 from tests.e2e.harness import (
@@ -63,12 +64,13 @@ def test_drawing_two_digits_interpolates_between_them(server, page):
     open_page(page, f"{server}/manifold?a_src=draw&b_src=draw")
     assert page.get_by_text("Draw a digit in white").count() == 2
     canvases = page.locator("canvas.upper-canvas")
+    seen = page.get_by_text("as the model sees it")
     draw_stroke(page, canvases.nth(0), [(0.5, 0.3), (0.5, 0.92)])                            # a "1"
-    wait_ready(page)
+    expect(seen).to_have_count(1, timeout=60_000)          # the canvas sends its drawing a moment after the stroke
     ring = [(0.5 - 0.25 * math.sin(t * math.pi / 10), 0.32 + 0.3 * (1 - math.cos(t * math.pi / 10))) for t in range(21)]
     draw_stroke(page, canvases.nth(1), ring)                                                   # a "0"
+    expect(seen).to_have_count(2, timeout=60_000)
     wait_ready(page)
-    assert page.get_by_text("as the model sees it").count() == 2
     assert page.get_by_text("Draw a digit in white").count() == 0
     assert page.get_by_role("slider", name=re.compile("Mixing weight")).count() == 1
     assert exceptions(page) == []

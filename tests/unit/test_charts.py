@@ -64,3 +64,20 @@ def test_a_chart_spec_holds_all_its_rows_and_no_theme():
     assert table.column("x").to_pylist() == list(range(6000)) and table.column("y").to_pylist()[:8] == [
         0, 1, 2, 3, 4, 5, 6, 0]
     assert "config" not in spec or "view" not in spec["config"]   # no default theme's fixed sizes
+
+
+def test_the_schema_check_the_page_tests_turn_on_refuses_a_bad_chart_and_keeps_every_row(monkeypatch):
+    import altair as alt
+    import pandas as pd
+    import pytest
+    from altair.utils.schemapi import SchemaValidationError
+
+    chart = alt.Chart(pd.DataFrame({"x": np.arange(6000)})).mark_point().encode(x="x:Q")
+    bad = chart.copy()
+    bad.mark = "no-such-mark"
+    assert "datasets" in charts.vega_lite(bad)                    # unchecked, as the server makes specs
+    monkeypatch.setattr(charts, "CHECK_SCHEMA", True)
+    with pytest.raises(SchemaValidationError):
+        charts.vega_lite(bad)
+    (data,) = charts.vega_lite(chart)["datasets"].values()        # checked, still past Altair's 5,000 rows
+    assert len(data) > 0
