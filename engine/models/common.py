@@ -3,6 +3,7 @@
 import functools
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,33 @@ def adam(params, lr: float, **options) -> torch.optim.Adam:
     operations, each with its temporaries (DRAW's pair: 3 ms an update instead of 9). Same update, up to
     float rounding."""
     return torch.optim.Adam(params, lr=lr, fused=True, **options)
+
+
+def side_by_side(tasks: list[Callable]) -> list:
+    """The results of calling each of `tasks`, run at once on threads of their own, each with an equal share of
+    PyTorch's CPU threads (at least one each; with fewer threads than tasks they run one after another).
+
+    PyTorch's operators release the interpreter while they compute, so two networks that do not share weights train
+    side by side: on 2 cores, two one-thread streams of operators keep both cores busy where one stream of small
+    operators with two threads keeps them half idle. PyTorch sets its thread count per thread; this thread gets
+    its own back at the end."""
+    threads = torch.get_num_threads()
+    if len(tasks) < 2 or threads < len(tasks):
+        return [task() for task in tasks]
+    share = threads // len(tasks)
+
+    def start() -> None:
+        torch.get_num_threads()         # a thread's first call sets its count from the process's; then its share
+        torch.set_num_threads(share)
+
+    try:
+        with ThreadPoolExecutor(len(tasks) - 1, initializer=start) as pool:
+            torch.set_num_threads(share)
+            others = [pool.submit(task) for task in tasks[1:]]
+            first = tasks[0]()
+            return [first, *(future.result() for future in others)]
+    finally:
+        torch.set_num_threads(threads)
 
 
 class _AdditiveScores(torch.autograd.Function):

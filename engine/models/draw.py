@@ -28,7 +28,7 @@ from torch import nn
 
 from engine.analysis.interpolation import nearest_distance
 from engine.data.mnist import load_mnist
-from engine.models.common import StepWeight, model_device, sample_batch
+from engine.models.common import StepWeight, adam, model_device, sample_batch, side_by_side
 from engine.registry import ModelSpec, register
 
 SIZE = 28                    # A = B = 28: MNIST
@@ -329,15 +329,34 @@ def noise(config: DrawConfig, batch: int, generator: torch.Generator) -> torch.T
     return torch.randn(config.glimpses, batch, config.z_size, generator=generator)
 
 
-def train_step(model, data, config, generator):
+def optimizers(model: DrawPair, config: DrawConfig) -> dict:
+    return {"pair": adam(model.parameters(), config.lr)}
+
+
+def _backward(net: Draw, x: torch.Tensor, eps: torch.Tensor) -> float:
+    recon, kl, _ = net(x, eps)
+    loss = (recon + kl).mean()
+    loss.backward()
+    return loss.item()
+
+
+def train_step(model: DrawPair, data, config: DrawConfig, generator, opts) -> float:
+    """One minibatch for both networks, one Adam step over both; returns the sum of their losses.
+
+    The networks share no weights, so on the CPU they compute their gradients at once (common.side_by_side): the
+    attention network is thousands of small operations, which a second thread hardly speeds up, and the baseline
+    mostly products. A GPU runs them one after the other."""
     (x,) = sample_batch(data.x_train, config.batch_size, generator)
     dev = model_device(model)
     x = x.to(dev)
-    loss = 0.0
-    for net in (model.attention, model.baseline):
-        recon, kl, _ = net(x, noise(config, len(x), generator).to(dev))
-        loss = loss + (recon + kl).mean()
-    return loss
+    nets = (model.attention, model.baseline)
+    eps = [noise(config, len(x), generator).to(dev) for _ in nets]
+    tasks = [functools.partial(_backward, net, x, e) for net, e in zip(nets, eps)]
+    opt = opts["pair"]
+    opt.zero_grad(set_to_none=True)
+    losses = side_by_side(tasks) if dev.type == "cpu" else [task() for task in tasks]
+    opt.step()
+    return sum(losses)
 
 
 @torch.no_grad()
@@ -389,6 +408,7 @@ register(ModelSpec(
     build=DrawPair,
     data=lambda config: binary_mnist(),
     train_step=train_step,
+    optimizers=optimizers,
     evaluate=evaluate,
     gpu_share=1.0,
 ))

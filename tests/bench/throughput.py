@@ -10,6 +10,7 @@ the same run with the same threads. Not pass/fail: prints one table.
 On a CUDA machine, `--preset gpu` measures the gpu presets on the GPU against its own matmul peak.
 """
 import argparse
+import contextlib
 import os
 import platform
 import statistics
@@ -68,6 +69,19 @@ def step_profile(step) -> tuple[int, float, float]:
             (total - products) / calls / 1e6 if calls else 0.0)
 
 
+@contextlib.contextmanager
+def one_thread():
+    """PyTorch's FLOP counter and profiler see the operators of the thread they were started on, and a step may run
+    parts on threads of its own (common.side_by_side); with one thread those parts run one after another, here,
+    and the count and the profile see the same operators."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def measure(name: str, preset: str, steps: int) -> dict:
     spec = registry.get(name)
     config = spec.config(preset)
@@ -75,8 +89,9 @@ def measure(name: str, preset: str, steps: int) -> dict:
     model.train()
     step = make_step(spec, model, data, config, torch.Generator().manual_seed(0))
     step()                                      # first steps allocate and record initial states
-    flops = step_flops(step)
-    operators, product_share, other_op = step_profile(step)
+    with one_thread():
+        flops = step_flops(step)
+        operators, product_share, other_op = step_profile(step)
     times = []
     for _ in range(steps):
         start = time.perf_counter()

@@ -85,7 +85,7 @@ def test_identical_endpoints_get_a_clear_message(server, page):
 
 def test_vector_field_view_draws_the_field(server, page):
     open_page(page, f"{server}/manifold?view=field&dataset=ring")
-    assert page.locator('[data-testid="stImage"] img').count() >= 1          # the field figure
+    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)        # the field figure
     assert "Field points at the data" in page.locator('[data-testid="stMain"]').inner_text()
     assert exceptions(page) == []
     screenshot(page, "manifold-field")

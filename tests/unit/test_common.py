@@ -1,10 +1,13 @@
 """engine.models.common: the written-out attention energies and the step-shared weights against PyTorch's plain
 forms, and a batch's beam search against each input's alone."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import torch
 from torch import nn
 
-from engine.models.common import BOS, EOS, StepWeight, additive_scores, beam_search
+from engine.models.common import BOS, EOS, StepWeight, additive_scores, beam_search, side_by_side
 
 
 def plain_scores(keys, query, v):
@@ -99,3 +102,28 @@ def test_a_batch_is_searched_as_if_each_input_were_alone(width):
         assert out.log_prob == pytest.approx(float(sum(
             table[i, a].log_softmax(0)[b] for a, b in zip([BOS, *out.ids], out.ids + [EOS] * out.ended))), abs=1e-4)
     assert {out.ended for out in batch} == {True, False}
+
+
+def test_side_by_side_runs_tasks_at_once_each_with_its_share_of_threads():
+    before = torch.get_num_threads()
+    meet = threading.Barrier(2, timeout=30)                   # broken unless both tasks run at the same time
+
+    def task(name):
+        meet.wait()
+        return name, threading.get_ident(), torch.get_num_threads()
+
+    try:
+        torch.set_num_threads(2)
+        (a, ident_a, threads_a), (b, ident_b, threads_b) = side_by_side([lambda: task("a"), lambda: task("b")])
+        assert (a, b) == ("a", "b") and ident_a != ident_b and threads_a == threads_b == 1
+        assert torch.get_num_threads() == 2                   # this thread's count back, and a new thread's
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(torch.get_num_threads).result() == 2
+        torch.set_num_threads(1)                              # too few threads: one after the other, here
+        assert side_by_side([threading.get_ident, threading.get_ident]) == [threading.get_ident()] * 2
+        torch.set_num_threads(2)
+        with pytest.raises(ZeroDivisionError):
+            side_by_side([lambda: 1 / 0, lambda: 1])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -4,7 +4,9 @@ import math
 import pytest
 import torch
 
+from engine import registry
 from engine.models.draw import SIZE, WINDOW_FIELDS, Draw, DrawConfig, DrawPair, filterbank, read_glimpse, write_patch
+from engine.train import build_model, make_step
 
 
 def params(gx=0.0, gy=0.0, var=1.0, delta=1.0, gamma=1.0, batch=1):
@@ -116,3 +118,25 @@ def test_the_grouped_step_is_the_plain_step(attention):
     torch.testing.assert_close(fast, plain, rtol=1e-10, atol=1e-10)
     for (name, _), a, b in zip(net.named_parameters(), fast_grads, plain_grads):
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10, msg=name)
+
+
+def test_the_two_networks_side_by_side_step_as_one_after_the_other():
+    """A training step on two threads (the networks at once) and on one (one after the other) moves every weight
+    alike, from the same batch and noise."""
+    spec = registry.get("draw")
+    config = spec.config("tiny")
+    data = spec.data(config)
+    before = torch.get_num_threads()
+    pairs, losses = [], []
+    try:
+        for threads in (2, 1):
+            torch.set_num_threads(threads)
+            pair = build_model(spec, config).train()
+            step = make_step(spec, pair, data, config, torch.Generator().manual_seed(3))
+            losses.append([step() for _ in range(3)])
+            pairs.append(pair)
+    finally:
+        torch.set_num_threads(before)
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    for (name, a), b in zip(pairs[0].named_parameters(), pairs[1].parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6, msg=name)
