@@ -360,19 +360,38 @@ def uploaded_clip(count: int) -> np.ndarray | None:
     return clip.frames
 
 
-def frames_chart(labels: list[str], attention: np.ndarray, spans: dict[int, tuple[int, int]]) -> alt.Chart:
+def frames_rows(labels: list[str], attention: np.ndarray, spans: dict[int, tuple[int, int]]) -> pd.DataFrame:
+    """The words x frames heat map's rows: a word's weight on each frame, and whether the frame is in the word's
+    true event."""
+    count = attention.shape[1] if attention.ndim == 2 else 0
+    frame = np.arange(count)
+    span = np.array([spans.get(i, (0, 0)) for i in range(len(labels))], dtype=int).reshape(-1, 2)
+    return pd.DataFrame({"word": np.repeat([f"{i:02d} {w}" for i, w in enumerate(labels)], count).astype(str),
+                         "frame": np.tile(frame, len(labels)),
+                         "weight": np.asarray(attention, dtype=float).reshape(-1),
+                         "event": ((span[:, :1] <= frame) & (frame < span[:, 1:])).reshape(-1)})
+
+
+def frames_chart(rows: pd.DataFrame) -> alt.Chart:
     """Words x frames heat map of the temporal attention; the true event frames of event words outlined."""
-    rows = [{"word": f"{i:02d} {w}", "frame": t, "weight": float(attention[i, t]),
-             "event": spans.get(i, (0, 0))[0] <= t < spans.get(i, (0, 0))[1]}
-            for i, w in enumerate(labels) for t in range(attention.shape[1])]
     base = alt.Chart().encode(
         x=alt.X("frame:O", title="frame", axis=alt.Axis(labelAngle=0)), y=alt.Y("word:N", sort=None, title=None,
                                                    axis=alt.Axis(labelExpr="slice(datum.label, 3)")))
     heat = base.mark_rect().encode(color=alt.Color("weight:Q", scale=alt.Scale(scheme="oranges"), legend=None),
-                                   tooltip=["word", "frame", alt.Tooltip("weight:Q", format=".2f")])
+                                   tooltip=["word:N", "frame:O", alt.Tooltip("weight:Q", format=".2f")])
     truth = base.transform_filter("datum.event").mark_rect(fill=None, stroke="#1f5fa8", strokeWidth=1.5)
     # The data once, on the layer: given to each layer, Altair hashes and compares their copies to merge them.
-    return alt.layer(heat, truth, data=pd.DataFrame(rows)).properties(height=alt.Step(20))
+    return alt.layer(heat, truth, data=rows).properties(height=alt.Step(20))
+
+
+@st.cache_resource(show_spinner=False)
+def frames_template() -> dict:
+    """The heat map's spec, made once: a clip's spec is this with its rows (charts.with_data)."""
+    return charts.vega_lite(frames_chart(frames_rows([], np.zeros((0, 0)), {})))
+
+
+def frames_heat_spec(labels: list[str], attention: np.ndarray, spans: dict[int, tuple[int, int]]) -> dict:
+    return charts.with_data(frames_template(), frames_rows(labels, attention, spans))
 
 
 def test_clip_caption(loaded, beam: int, config) -> None:
@@ -438,7 +457,7 @@ def cached_pan(frames: int) -> np.ndarray:
 def frames_spec(picture: tuple, labels: tuple, _attention: np.ndarray, _spans: dict) -> dict:
     """The words x frames heat map as Vega-Lite, made once per (checkpoint, clip, beam) and shared: built and sent
     by st.altair_chart, it was most of a move to a new clip."""
-    return charts.vega_lite(frames_chart(list(labels), _attention, _spans))
+    return frames_heat_spec(list(labels), _attention, _spans)
 
 
 @st.cache_resource(max_entries=1024, show_spinner=False)
@@ -446,14 +465,22 @@ def word_frames(picture: tuple, word: int, _seen: np.ndarray, _weights: np.ndarr
                 _span: tuple[int, int] | None) -> tuple[dict, bytes]:
     """One word's attention over the frames: its bars (Vega-Lite) and its frames framed as strongly as their weight
     (JPEG), made once per (checkpoint, clip, beam, word) and shared."""
-    bars = pd.DataFrame({"frame": np.arange(len(_seen)), "weight": _weights,
-                         "event frame": [_span is not None and _span[0] <= t < _span[1] for t in range(len(_seen))]})
-    chart = alt.Chart(bars).mark_bar().encode(
+    frame = np.arange(len(_seen))
+    bars = pd.DataFrame({"frame": frame, "weight": np.asarray(_weights, dtype=float),
+                         "event frame": (_span[0] <= frame) & (frame < _span[1]) if _span else frame < 0})
+    return charts.with_data(bars_template(_span is not None), bars), images.jpeg(images.frame_strip(_seen, _weights))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def bars_template(legend: bool) -> dict:
+    """One word's attention over the frames as bars, the event's frames in blue (with a legend when the word has an
+    event): the spec made once, a word's is this with its rows (charts.with_data)."""
+    empty = pd.DataFrame({"frame": np.arange(0), "weight": np.zeros(0), "event frame": np.zeros(0, dtype=bool)})
+    return charts.vega_lite(alt.Chart(empty).mark_bar().encode(
         x=alt.X("frame:O", axis=alt.Axis(labelAngle=0)), y=alt.Y("weight:Q", title="attention"),
         color=alt.Color("event frame:N", scale=alt.Scale(domain=[False, True], range=["#f28e2b", "#1f5fa8"]),
-                        legend=alt.Legend(orient="top") if _span else None),
-        tooltip=["frame", alt.Tooltip("weight:Q", format=".3f")]).properties(height=140)
-    return charts.vega_lite(chart), images.jpeg(images.frame_strip(_seen, _weights))
+                        legend=alt.Legend() if legend else None),      # at the side: on top it took the bars' height
+        tooltip=["frame:O", alt.Tooltip("weight:Q", format=".3f")]).properties(height=140))
 
 
 def clip_caption(picture: tuple, caption: captioner.Caption, seen: np.ndarray, video: scenes.Video | None) -> None:
@@ -630,7 +657,7 @@ def photo_clip_words(sha: str, frames: np.ndarray, description: vision.VideoDesc
         st.image(images.frame_strip(frames, np.ones(len(frames))), caption="the sampled frames", width="stretch")
         return
     labels, attention = [t.phrase for t in tracks], description.attention()
-    st.altair_chart(frames_chart(labels, attention, {}), width="stretch")
+    st.vega_lite_chart(frames_heat_spec(labels, attention, {}), width="stretch")
     picked = st.pills("Show a word's frames", range(len(tracks)), format_func=lambda i: tracks[i].word,
                       key=key("vnoun"), default=0)
     if picked is not None and picked < len(tracks):
@@ -676,7 +703,7 @@ def good_and_bad_views(_model, sha: str, name: str, _config) -> list[tuple[str, 
                     images.attention_overlay(item.image, maps[i], 96) for i in shown], cols=STRIP + 1, background=255))
                 views.append((text, picture, "the scene · " + " · ".join(labels[i] for i in shown)))
             else:
-                views.append((text, charts.vega_lite(frames_chart(labels, example.attention, {})), ""))
+                views.append((text, frames_heat_spec(labels, example.attention, {}), ""))
         groups.append((title, views))
     return groups
 

@@ -3,6 +3,7 @@
 Matplotlib figures are made with the object API and an Agg canvas of their own, never through pyplot: pyplot keeps
 one global list of figures, and the server draws for many users' scripts at once, in threads.
 """
+import hashlib
 import io
 
 import altair as alt
@@ -33,6 +34,17 @@ def vega_lite(chart: alt.TopLevelMixin) -> dict:
     for name, rows in spec.get("datasets", {}).items():
         spec["datasets"][name] = dataframe_util.convert_anything_to_arrow_bytes(pd.DataFrame(rows))
     return spec
+
+
+def with_data(spec: dict, frame: pd.DataFrame) -> dict:
+    """A spec made by vega_lite from a chart whose data is given at its top level (a template: no rows, the same
+    columns), with `frame` as its data. A chart whose fields all have their types given is the same spec whatever its
+    rows, and building an Altair chart and converting it cost a test clip's heat map 24 ms, its rows alone 1 ms. The
+    data set is named by its contents, as Altair names it: the browser redraws a chart whose data set has a new name,
+    and given other rows under the same name it drew none."""
+    rows = dataframe_util.convert_anything_to_arrow_bytes(frame)
+    name = "data-" + hashlib.sha256(rows).hexdigest()[:32]
+    return {**spec, "data": {"name": name}, "datasets": {name: rows}}
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -81,3 +81,32 @@ def test_the_schema_check_the_page_tests_turn_on_refuses_a_bad_chart_and_keeps_e
         charts.vega_lite(bad)
     (data,) = charts.vega_lite(chart)["datasets"].values()        # checked, still past Altair's 5,000 rows
     assert len(data) > 0
+
+
+def test_a_template_with_rows_is_the_chart_made_with_them():
+    import altair as alt
+    import pandas as pd
+    import pyarrow as pa
+
+    def heat(rows):
+        base = alt.Chart().encode(x=alt.X("frame:O"), y=alt.Y("word:N", sort=None))
+        return alt.layer(base.mark_rect().encode(color="weight:Q", tooltip=["word:N", "frame:O"]),
+                         base.transform_filter("datum.event").mark_rect(fill=None), data=rows)
+
+    def frame(words):
+        return pd.DataFrame({"word": np.repeat(words, 3).astype(str), "frame": np.tile(np.arange(3), len(words)),
+                             "weight": np.linspace(0, 1, 3 * len(words)), "event": np.arange(3 * len(words)) % 2 == 0})
+
+    rows = frame(["a", "cat", "runs"])
+    made = charts.vega_lite(heat(rows))
+    template = charts.vega_lite(heat(frame([])))
+    filled = charts.with_data(template, rows)
+    (name,), (made_name,) = filled["datasets"], made["datasets"]
+    assert filled["data"] == {"name": name} and made["data"] == {"name": made_name}
+    assert {k: v for k, v in filled.items() if k not in ("data", "datasets")} == {
+        k: v for k, v in made.items() if k not in ("data", "datasets")}
+    as_table = [pa.ipc.open_stream(spec["datasets"][n]).read_all() for spec, n in ((filled, name), (made, made_name))]
+    assert as_table[0].equals(as_table[1]) and as_table[0].num_rows == 9
+    # named by its rows: other rows, another name (the browser redraws); the same rows, the same name
+    assert charts.with_data(template, frame(["a", "dog", "runs"]))["data"] != filled["data"]
+    assert charts.with_data(template, rows)["data"] == filled["data"]
