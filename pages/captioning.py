@@ -363,7 +363,7 @@ def uploaded_clip(count: int) -> np.ndarray | None:
 def frames_rows(labels: list[str], attention: np.ndarray, spans: dict[int, tuple[int, int]]) -> pd.DataFrame:
     """The words x frames heat map's rows: a word's weight on each frame, and whether the frame is in the word's
     true event."""
-    count = attention.shape[1] if attention.ndim == 2 else 0
+    count = attention.shape[1]
     frame = np.arange(count)
     span = np.array([spans.get(i, (0, 0)) for i in range(len(labels))], dtype=int).reshape(-1, 2)
     return pd.DataFrame({"word": np.repeat([f"{i:02d} {w}" for i, w in enumerate(labels)], count).astype(str),
@@ -455,8 +455,8 @@ def cached_pan(frames: int) -> np.ndarray:
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def frames_spec(picture: tuple, labels: tuple, _attention: np.ndarray, _spans: dict) -> dict:
-    """The words x frames heat map as Vega-Lite, made once per (checkpoint, clip, beam) and shared: built and sent
-    by st.altair_chart, it was most of a move to a new clip."""
+    """The words x frames heat map as Vega-Lite with its rows in Arrow, made once per (checkpoint, clip, beam) and
+    shared."""
     return frames_heat_spec(list(labels), _attention, _spans)
 
 
@@ -467,7 +467,7 @@ def word_frames(picture: tuple, word: int, _seen: np.ndarray, _weights: np.ndarr
     (JPEG), made once per (checkpoint, clip, beam, word) and shared."""
     frame = np.arange(len(_seen))
     bars = pd.DataFrame({"frame": frame, "weight": np.asarray(_weights, dtype=float),
-                         "event frame": (_span[0] <= frame) & (frame < _span[1]) if _span else frame < 0})
+                         "event frame": (_span[0] <= frame) & (frame < _span[1]) if _span else np.zeros(len(frame), bool)})
     return charts.with_data(bars_template(_span is not None), bars), images.jpeg(images.frame_strip(_seen, _weights))
 
 
