@@ -12,7 +12,7 @@ import torch
 from engine import claims as claims_layer
 from engine import jobs, registry, rooms, store
 from engine.claims import Claim, Report
-from engine.device import configure_threads, get_device
+from engine.device import configure_threads, get_device, numpy_on_one_thread
 from engine.jobs import JobStatus, JobsUnavailable, QueueFull
 from engine.registry import PRESETS, ModelSpec, config_hash
 from engine.rooms import RoomError, TrainingLocked
@@ -162,4 +162,4 @@ def all_jobs() -> list[JobStatus]:
 __all__ = ["PRESETS", "Checkpoint", "CheckpointError", "Claim", "JobStatus", "Loaded", "ModelSpec", "NotTrained",
            "JobsUnavailable", "Progress", "QueueFull", "Report", "RoomError", "TrainingLocked", "all_claims", "all_jobs", "cache_dir", "cancel_job", "claims", "config",
            "config_from_dict", "config_hash", "configure_threads", "evaluate", "job_status", "jobs_backend", "list_models", "load",
-           "load_deps", "locate", "rooms", "seat", "spec", "start_job", "train_and_save"]
+           "load_deps", "locate", "numpy_on_one_thread", "rooms", "seat", "spec", "start_job", "train_and_save"]

@@ -32,6 +32,16 @@ def configure_threads(role: str) -> int:
     return n
 
 
+def numpy_on_one_thread() -> None:
+    """Let numpy's matrix products use one thread (its OpenBLAS, and SciPy's and OpenCV's; PyTorch's own are set
+    apart), for a web server: one interpreter runs every user's script, and the products its pages make are small
+    (a photo's maps, 288 x 7 by 7 x 384), so a second thread mostly spun waiting for work: 56 ms of a core for
+    every uploaded photo, more than the page's own Python."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
 def keep_freed_memory() -> bool:
     """Let a training process keep the memory it frees (glibc only; elsewhere nothing changes): True if set.
 

@@ -100,3 +100,15 @@ def test_a_training_process_keeps_the_memory_it_frees():
     (freed, faults), (kept_freed, _) = ([int(v) for v in runs[m]] for m in ("default", "keep"))
     assert freed > 90 * 2 ** 20 and faults > 20_000
     assert kept_freed < 2 ** 20
+
+
+def test_a_web_server_gives_numpy_one_thread():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    before = {pool["user_api"]: pool["num_threads"] for pool in threadpool_info()}
+    try:
+        device.numpy_on_one_thread()
+        blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        assert blas and set(blas) == {1}          # numpy's, and any other BLAS loaded (scipy's)
+    finally:
+        threadpool_limits(before.get("blas"), user_api="blas")

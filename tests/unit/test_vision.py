@@ -79,6 +79,31 @@ def test_same_padding_is_tensorflows():
     assert out[0, 0, 0, 0] == 9 and out[0, 0, -1, -1] == 4
 
 
+@pytest.mark.parametrize("shape, grad", [((1, 16, 9, 7), False), ((3, 16, 5, 5), True), ((1, 16, 1, 1), False)])
+def test_a_pointwise_convolution_of_a_channels_last_map_is_the_convolution(shape, grad):
+    """The matrix-product path of a 1 x 1 convolution: the same values and gradients as PyTorch's convolution, and
+    a channels-last map out, as the convolution gives one."""
+    torch.manual_seed(0)
+    conv = SameConv(16, 24, 1)
+    x = torch.randn(shape).contiguous(memory_format=torch.channels_last).requires_grad_(grad)
+    fast = conv(x)
+    plain = torch.nn.functional.conv2d(x, conv.weight, conv.bias)
+    torch.testing.assert_close(fast, plain, atol=1e-5, rtol=1e-5)
+    assert fast.is_contiguous(memory_format=torch.channels_last)
+    if grad:
+        fast_grads = torch.autograd.grad(fast.square().sum(), (x, conv.weight, conv.bias))
+        plain_grads = torch.autograd.grad(plain.square().sum(), (x, conv.weight, conv.bias))
+        for a, b in zip(fast_grads, plain_grads):
+            torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_the_photo_networks_run_on_one_thread_a_core():
+    """One worker per thread of the process, each running its network with one thread."""
+    assert vision.workers()._max_workers == torch.get_num_threads()
+    assert vision.workers().submit(torch.get_num_threads).result() == 1
+    assert torch.get_num_threads() > 1 or vision.workers()._max_workers == 1
+
+
 def test_the_logits_are_the_maps_means_plus_the_bias():
     x = vision.preprocess(photos.sample_photo("astronaut"))
     with torch.no_grad():
