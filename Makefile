@@ -23,7 +23,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 run: setup
-	$(BIN)/streamlit run app/main.py --server.address $(HOST) --server.port $(PORT)
+	$(BIN)/python -m app.serve --server.address $(HOST) --server.port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest

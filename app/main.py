@@ -1,4 +1,4 @@
-"""Streamlit entry: run from the repository root with `streamlit run app/main.py` (or `make run`)."""
+"""Streamlit entry: run from the repository root with `make run` (`python -m app.serve`, which runs this script)."""
 import sys
 from pathlib import Path
 

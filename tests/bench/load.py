@@ -4,7 +4,9 @@ open one page and move its main control at a student's pace.
 Each user connects to /_stcore/stream, asks for the page as a browser does (a rerun with the page's url path and
 query string), finds the control by its widget key in the elements the server sends, then, every 1-3 s (seeded),
 sends a new value for it, as the browser does: with the fragment id when the control lives in a fragment, and with
-the query string the server last published. A move is timed from the message sent to the run's "script finished".
+the query string the server last published, then loads the pictures (st.image's media files) the run showed that
+it has not loaded before, as the browser does and caches them, over one kept-alive connection. A move is timed from
+the message sent to the run's "script finished" and its new pictures loaded.
 Errors: exception elements, runs that did not finish successfully, dropped connections, moves over the timeout.
 The server's memory (RSS) and CPU come from /proc.
 
@@ -13,6 +15,7 @@ The server's memory (RSS) and CPU come from /proc.
     .venv/bin/python -m tests.bench.load --servers 2 --pages embeddings     # two servers behind HAProxy
 """
 import argparse
+import http.client
 import io
 import os
 import random
@@ -106,6 +109,9 @@ class Session:
     widget: Widget | None = None
     socket: object = None
     connection: object = None
+    pictures: list[str] = field(default_factory=list)    # media the runs showed, not loaded yet
+    loaded: set[str] = field(default_factory=set)        # media this tab's browser has (it caches them)
+    media: http.client.HTTPConnection | None = None
 
     def open(self) -> float:
         if self.control.upload:          # uploads carry the XSRF cookie the server sets, as a browser's do
@@ -126,7 +132,30 @@ class Session:
         self.socket.send(BackMsg(rerun_script=state).SerializeToString())
         self.read_until(lambda msg: msg.WhichOneof("type") == "script_finished" and msg.script_finished in FINISHED_OK,
                         start + self.timeout)
+        self.load_pictures()
         return time.perf_counter() - start
+
+    def load_pictures(self) -> None:
+        """GET the media files the runs showed that this tab has not loaded yet, as its browser would."""
+        if self.media is None:
+            host, port = self.url.split("//", 1)[1].split(":")
+            self.media = http.client.HTTPConnection(host, int(port), timeout=self.timeout)
+        while self.pictures:
+            path = self.pictures.pop(0)
+            for attempt in range(2):        # the server may have closed a connection left idle: a browser reopens it
+                try:
+                    self.media.request("GET", path, headers={"Cookie": self.cookies} if self.cookies else {})
+                    response = self.media.getresponse()
+                    response.read()
+                    break
+                except (OSError, http.client.HTTPException) as e:
+                    self.media.close()
+                    if attempt or not isinstance(e, http.client.RemoteDisconnected | ConnectionResetError
+                                                 | BrokenPipeError):
+                        raise ProtocolError(f"picture {path} not loaded: {e.__class__.__name__}") from None
+            if response.status != 200:
+                raise ProtocolError(f"picture {path} not served: {response.status}")
+            self.loaded.add(path)
 
     def read_until(self, done, deadline: float):
         """Read messages, keeping what a browser keeps, until done(msg); that message."""
@@ -165,6 +194,9 @@ class Session:
         kind = element.WhichOneof("type")
         if kind == "exception":
             raise ProtocolError(f"exception element: {element.exception.message[:200]}")
+        if kind == "imgs":
+            self.pictures += [i.url for i in element.imgs.imgs
+                              if i.url.startswith("/media/") and i.url not in self.loaded | set(self.pictures)]
         proto = getattr(element, kind)
         if getattr(proto, "id", "").endswith(f"-{self.control.key}"):
             self.widget = Widget(proto.id, kind, proto, delta.fragment_id)
@@ -210,6 +242,8 @@ class Session:
     def close(self) -> None:
         if self.connection is not None:
             self.connection.__exit__(None, None, None)
+        if self.media is not None:
+            self.media.close()
 
 
 def new_value(widget: Widget, rng: random.Random) -> WidgetState:

@@ -44,11 +44,12 @@ def wait_healthy(url: str, proc, failure: str, timeout: float) -> None:
 
 @contextmanager
 def streamlit_server(env: dict | None = None, timeout: float = 90):
-    """Start `streamlit run app/main.py` from the repository root on a free port; yield its base URL and process."""
+    """Start the web server as `make run` does (`python -m app.serve`, Streamlit's `run app/main.py`) from the
+    repository root on a free port; yield its base URL and process."""
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / f"server-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "app.serve", "--server.port", str(port)],
                             cwd=REPO, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

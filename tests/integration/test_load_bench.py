@@ -35,6 +35,9 @@ def test_a_move_reaches_the_script_and_the_link_and_an_upload_is_captioned():
             shown.clear()
             uploader.move(random.Random(1))                         # a new photo, uploaded as a browser does
             assert any(body.startswith("### ") for body in shown)  # the photo's caption is the page's heading
+            # ... and its pictures (each noun's map, ImageNet's five guesses) loaded from the server, once each
+            assert len(uploader.loaded) >= 6 and not uploader.pictures
+            assert all(path.startswith("/media/") for path in uploader.loaded)
         finally:
             uploader.close()
 

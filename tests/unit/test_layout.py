@@ -22,6 +22,7 @@ RULES: dict[str, set[str]] = {
     # never the registry, the store, the jobs or the training loop.
     "pages": {"app.ui"} | PAGE_FACING,
     "app.main": {"app.ui"},
+    "app.serve": set(),                 # starts Streamlit's server for app/main.py
     "app.home": {"app.ui", "engine.api"},
     "app.ui": {"app.ui", "engine.api", "engine.data"},
     # The engine's front: the CLI is the one caller that also ships checkpoints and lists jobs directly.
