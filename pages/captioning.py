@@ -241,11 +241,12 @@ def image_view(config):
             st.fragment(test_scene_caption)(loaded, beam, config)
             share_image(lambda: current_test_scene(loaded, beam, config), config)
             return loaded
+    if reader == "photo":
+        st.fragment(photo_input)(source, config)
+        share_photo()
+        return None
     rgb = image_input(source, config)
     if rgb is None:
-        return None
-    if reader == "photo":
-        photo_view(rgb)
         return None
     pixels = digest(rgb)
     caption, seen = described_image(loaded.model, loaded.checkpoint.sha256, rgb, pixels, config, beam)
@@ -559,16 +560,25 @@ def shown_photo(sha: str, _rgb: np.ndarray) -> np.ndarray:
     return images.photo_map(_rgb, None, (), PHOTO_WIDTH)
 
 
-def photo_view(rgb: np.ndarray) -> None:
+def photo_input(source: str, config) -> None:
+    """A sample photo, an upload or a drawing, described by the photo models: a fragment, so a new photo (a class's
+    most frequent move here) reruns only this part of the page. What it shows is kept for "Send to class"."""
+    rgb = image_input(source, config)
+    KIT.publish()
+    st.session_state[key("described")] = photo_view(rgb) if rgb is not None else None
+
+
+def photo_view(rgb: np.ndarray) -> tuple[np.ndarray, vision.PhotoDescription] | None:
+    """The photo's description and pictures; (the photo as shown, its description), or None with a message."""
     sha = digest(rgb)
     try:
         description = described_photo(sha, rgb)
     except DataError as e:                  # a model file missing or damaged
         st.error(str(e), icon=":material/error:")
-        return
+        return None
     shown = shown_photo(sha, rgb)
     st.fragment(photo_words)(sha, shown, description)
-    share_photo(sha, shown, description)
+    return shown, description
 
 
 def noun_label(noun: vision.Noun) -> str:
@@ -608,21 +618,27 @@ def photo_words(sha: str, rgb: np.ndarray, description: vision.PhotoDescription)
                          caption=f"{guess.name} ({guess.word}) {guess.probability:.2f}")
 
 
-def share_photo(sha: str, rgb: np.ndarray, description: vision.PhotoDescription) -> None:
-    """The class gets the sentence, ImageNet's best guess and the enlarged word's map with its boxes."""
-    def chosen() -> vision.Noun | None:
+def share_photo() -> None:
+    """The class gets the sentence, ImageNet's best guess and the enlarged word's map with its boxes, of the photo
+    on show when the button is pressed."""
+    def chosen(description: vision.PhotoDescription) -> vision.Noun | None:
         picked = st.session_state.get(key("noun"))
         nouns = description.nouns
         return nouns[picked] if picked is not None and picked < len(nouns) else None
 
     def summary() -> str:
-        best = description.guesses[0]
-        noun = chosen()
+        if st.session_state.get(key("described")) is None:
+            return "No photo described yet."
+        _, description = st.session_state[key("described")]
+        best, noun = description.guesses[0], chosen(description)
         return (f"“{description.sentence}” ImageNet: {best.name} {best.probability:.2f}"
                 + (f"; enlarged: “{noun.word}”" if noun is not None else ""))
 
-    def figure() -> bytes:
-        noun = chosen()
+    def figure() -> bytes | None:
+        if st.session_state.get(key("described")) is None:
+            return None
+        rgb, description = st.session_state[key("described")]
+        noun = chosen(description)
         return images.png(images.photo_map(rgb, noun.cam if noun else None, noun.boxes if noun else (), 360))
 
     KIT.share(summary, figure)

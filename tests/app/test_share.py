@@ -22,6 +22,8 @@ PAGES = [
     ("gan.py", "gan", {"t_step": 0}, ["ring, nonsaturating", "ring modes", "at step 0"]),
     ("attention.py", "attention", {"word": 2}, ["RNNsearch, word 2 '", "attends most to '"]),
     ("captioning.py", "captioning", {"scene": 3}, ["object words look inside their object's box", "enlarged: "]),
+    ("captioning.py", "captioning", {"src": "photo", "photo": "coffee"}, ["“A cup on a dining table.”",
+                                                                          "ImageNet: espresso", "enlarged: “cup”"]),
     ("loss_surface.py", "loss-surface", {"x0": 1.0, "y0": 0.5}, ["saddle from (1, 0.5), step 80 of ", "lowest f"]),
 ]
 
