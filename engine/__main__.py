@@ -226,6 +226,8 @@ global
 defaults
     mode http
     option forwardfor
+    # Each message sent as soon as it is written (a rerun's last small websocket message waited otherwise).
+    option http-no-delay
     timeout connect 5s
     timeout client 1h
     timeout server 1h

@@ -114,11 +114,12 @@ class Session:
     media: http.client.HTTPConnection | None = None
 
     def open(self) -> float:
-        if self.control.upload:          # uploads carry the XSRF cookie the server sets, as a browser's do
-            with urllib.request.urlopen(self.url + "/_stcore/health", timeout=self.timeout) as response:
-                cookies = [c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []]
-            self.xsrf = next(c.split("=", 1)[1] for c in cookies if c.startswith("_streamlit_xsrf="))
-            self.cookies = "; ".join(cookies)      # behind a proxy, its cookie keeps the tab on one server
+        # A browser loads the page over HTTP first and keeps the cookies it gets: behind a proxy, its cookie keeps
+        # the tab's websocket, pictures and uploads on one server; uploads carry the XSRF cookie the server sets.
+        with urllib.request.urlopen(self.url + "/_stcore/health", timeout=self.timeout) as response:
+            cookies = [c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []]
+        self.xsrf = next((c.split("=", 1)[1] for c in cookies if c.startswith("_streamlit_xsrf=")), "")
+        self.cookies = "; ".join(cookies)
         self.connection = connect(self.url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
                                   open_timeout=self.timeout, max_size=None,
                                   additional_headers={"Cookie": self.cookies} if self.cookies else None)
