@@ -31,6 +31,17 @@ def adam(params, lr: float, **options) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, fused=True, **options)
 
 
+def thread_pool(workers: int, torch_threads: int, name: str = "") -> ThreadPoolExecutor:
+    """A pool of `workers` threads, each running PyTorch's CPU operators with `torch_threads` threads. PyTorch sets
+    its thread count per thread, and a thread's first call takes the process's: each worker reads it, then sets its
+    own."""
+    def start() -> None:
+        torch.get_num_threads()
+        torch.set_num_threads(torch_threads)
+
+    return ThreadPoolExecutor(workers, thread_name_prefix=name, initializer=start)
+
+
 def side_by_side(tasks: list[Callable]) -> list:
     """The results of calling each of `tasks`, run at once on threads of their own, each with an equal share of
     PyTorch's CPU threads (at least one each; with fewer threads than tasks they run one after another).
@@ -43,13 +54,8 @@ def side_by_side(tasks: list[Callable]) -> list:
     if len(tasks) < 2 or threads < len(tasks):
         return [task() for task in tasks]
     share = threads // len(tasks)
-
-    def start() -> None:
-        torch.get_num_threads()         # a thread's first call sets its count from the process's; then its share
-        torch.set_num_threads(share)
-
     try:
-        with ThreadPoolExecutor(len(tasks) - 1, initializer=start) as pool:
+        with thread_pool(len(tasks) - 1, share) as pool:
             torch.set_num_threads(share)
             others = [pool.submit(task) for task in tasks[1:]]
             first = tasks[0]()

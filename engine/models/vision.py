@@ -34,7 +34,7 @@ from torch import nn
 
 from engine.data import DataError, package_file
 from engine.models import ssd
-from engine.models.common import TF_BN_EPS, SameConv
+from engine.models.common import TF_BN_EPS, SameConv, thread_pool
 
 
 class ModelFileError(DataError):
@@ -239,11 +239,7 @@ def workers() -> ThreadPoolExecutor:
     photo, but 160 ms of CPU instead of 100: the second thread mostly waits inside each operator), and runs started
     at once from many threads fought over the same cores. Queued here, at most one run per core runs at once, each
     with the least CPU, and a photo's two networks run side by side."""
-    def one_thread() -> None:
-        torch.get_num_threads()          # a thread's first call sets its count from the process's; then one
-        torch.set_num_threads(1)
-
-    return ThreadPoolExecutor(torch.get_num_threads(), thread_name_prefix="photo-network", initializer=one_thread)
+    return thread_pool(torch.get_num_threads(), 1, "photo-network")
 
 
 def infer(model: nn.Module, x: torch.Tensor):

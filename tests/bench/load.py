@@ -7,7 +7,8 @@ sends a new value for it, as the browser does: with the fragment id when the con
 the query string the server last published, then loads the pictures (st.image's media files) the run showed that
 it has not loaded before, as the browser does and caches them, over one kept-alive connection. A move is timed from
 the message sent to the run's "script finished" and its new pictures loaded.
-Errors: exception elements, runs that did not finish successfully, dropped connections, moves over the timeout.
+Errors: exception elements, runs that did not finish successfully, dropped connections, pictures not served,
+moves over the timeout.
 The server's memory (RSS) and CPU come from /proc.
 
     .venv/bin/python -m tests.bench.load                       # every page, 1, 10, 30, 60 and 100 users
