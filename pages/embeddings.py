@@ -155,38 +155,51 @@ def unknown_note(unknown: list[str]) -> None:
 # ---------------------------------------------------------------- views
 
 def projection_view(loaded: vectors.Vectors, space: word_space.Space, token: str, marks: dict[str, str],
-                    ends: tuple | None) -> pd.DataFrame:
+                    ends: tuple | None) -> tuple[pd.DataFrame, list[dict]]:
+    """The projection with the marked words over it; (the shown points, the marked words: word, role, x, y (, z)).
+    A search touches no table of 2,000 rows: the points' frame and chart are built once per view."""
     c1, c2, c3, c4 = st.columns([3, 2, 3, 4])
     method = c1.segmented_control("Projection", list(PROJECTIONS), key=key("proj"), format_func=PROJECTIONS.get,
                                   required=True)
     dims = c2.segmented_control("View", [2, 3], key=key("dims"), format_func="{}-D".format, required=True)
     count = min(int(c3.select_slider("Points", POINTS, key=key("points"))), len(space))
-    shown = list(range(count)) + sorted({space.index[w] for w in marks} - set(range(count)))
-    # The metadata's columns beside the page's own (a column named like one of them gets a suffix).
-    meta = loaded.metadata.iloc[shown, 1:].reset_index(drop=True)
-    meta.columns = [f"{c} (metadata)" if c in RESERVED else str(c) for c in meta.columns]
-    colour = c4.selectbox("Colour by", ["nothing", *meta.columns], key=key("colour"))
-    points = f"{token}:{count}:{shown[count:]}"
+    extra = sorted({space.index[w] for w in marks} - set(range(count)))
+    shown = list(range(count)) + extra
+    points = f"{token}:{count}:{extra}"
     with resources.one_at_a_time(f"embeddings:project:{points}:{method}:{dims}"):
         coords = project(space.unit[shown], points, method, dims)
-    frame = meta.copy()
-    frame.insert(0, "word", [space.words[i] for i in shown])
-    for axis, column in zip("xyz", coords.T):
-        frame[axis] = column
-    frame["role"] = [marks.get(w, "") for w in frame["word"]]
+        frame = points_frame(f"{points}:{method}:{dims}", loaded, space, shown, coords)
+    colour = c4.selectbox("Colour by", ["nothing", *frame.columns[1:len(frame.columns) - dims]], key=key("colour"))
+    # The first `count` points are the vocabulary's first words, the extra ones follow.
+    marked = [{"word": w, "role": role, **dict(zip("xyz", map(float, coords[
+        space.index[w] if space.index[w] < count else count + extra.index(space.index[w])])))}
+        for w, role in marks.items()]
     if dims == 2:
         view = f"{points}:{method}:{colour}"
         with resources.one_at_a_time(f"embeddings:points:{view}"):
             points_spec = scatter_spec(view, frame, colour)
-        marked = frame[frame["role"] != ""]
         st.vega_lite_chart(dict(points_spec, layer=[*points_spec["layer"], *marked_layers(marked, ends)]),
                            width="stretch")
     else:
-        st.plotly_chart(scatter_3d(frame, colour, ends), width="stretch")
+        st.plotly_chart(scatter_3d(frame, colour, marked, ends), width="stretch")
     how = ("Scroll to zoom, drag to pan" if dims == 2 else "Drag to turn, scroll to zoom") + ", hover for the word."
     st.caption(f"{PROJECTIONS[method]} of the first {count:,} points (cosine: rows scaled to length 1), plus the words "
                f"you asked about. {how}")
-    return frame
+    return frame, marked
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def points_frame(view: str, _loaded: vectors.Vectors, _space: word_space.Space, _shown: list[int],
+                 _coords: np.ndarray) -> pd.DataFrame:
+    """The shown points: word, the metadata's columns, then x, y (and z). `view` names them (the points and their
+    projection). Built once per view and shared by every session: read it, never change it."""
+    meta = _loaded.metadata.iloc[_shown, 1:].reset_index(drop=True)
+    # The metadata's columns beside the page's own (a column named like one of them gets a suffix).
+    meta.columns = [f"{c} (metadata)" if c in RESERVED else str(c) for c in meta.columns]
+    meta.insert(0, "word", [_space.words[i] for i in _shown])
+    for axis, column in zip("xyz", _coords.T):
+        meta[axis] = column
+    return meta
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -194,7 +207,7 @@ def scatter_spec(view: str, _frame: pd.DataFrame, colour: str) -> dict:
     """The 2-D view's points as Vega-Lite, keyed by what they are (`view` names the points, their projection and
     the colouring; hashing the frame itself took a fifth of a search with 60 users). A search adds only its few
     marked words (marked_layers), so a new word neither builds nor converts the 2,000 points again."""
-    tooltip = [c for c in _frame.columns if c not in ("x", "y", "role")]
+    tooltip = [c for c in _frame.columns if c not in ("x", "y")]
     dots = alt.Chart(_frame[tooltip + ["x", "y"]]).mark_circle(size=14, opacity=0.5).encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None), tooltip=tooltip,
         color=alt.value("#6b7a8f") if colour == "nothing" else alt.Color(f"{colour}:N", legend=alt.Legend(
@@ -202,23 +215,21 @@ def scatter_spec(view: str, _frame: pd.DataFrame, colour: str) -> dict:
     return charts.vega_lite(alt.layer(dots.interactive()).properties(height=560))
 
 
-def marked_layers(marked: pd.DataFrame, ends: tuple | None) -> list[dict]:
+def marked_layers(marked: list[dict], ends: tuple | None) -> list[dict]:
     """The words asked about, over the points: Vega-Lite layers with their few rows inline (the analogy's
     parallelogram with its offsets solid and its sides dashed, then the words as dots and labels)."""
     xy = {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}}
-    rows = [{"word": w, "role": r, "x": float(x), "y": float(y)}
-            for w, r, x, y in zip(marked["word"], marked["role"], marked["x"], marked["y"])]
     layers = [
-        {"data": {"values": rows}, "mark": {"type": "circle", "size": 80},
+        {"data": {"values": marked}, "mark": {"type": "circle", "size": 80},
          "encoding": {**xy, "color": {"field": "role", "type": "nominal",
                                       "scale": {"domain": list(ROLES), "range": list(ROLES.values())}},
                       "tooltip": [{"field": "word", "type": "nominal"}, {"field": "role", "type": "nominal"}]}},
-        {"data": {"values": rows}, "mark": {"type": "text", "align": "left", "dx": 6, "dy": -6, "fontSize": 12},
+        {"data": {"values": marked}, "mark": {"type": "text", "align": "left", "dx": 6, "dy": -6, "fontSize": 12},
          "encoding": {**xy, "text": {"field": "word", "type": "nominal"}}},
     ]
     if ends:
-        lines = [{"edge": int(e), "kind": k, "x": float(x), "y": float(y)}
-                 for e, k, x, y in edges(marked, ends)[["edge", "kind", "x", "y"]].itertuples(index=False)]
+        lines = [{"edge": n, "kind": kind, "x": end["x"], "y": end["y"]}
+                 for n, (kind, *pair) in enumerate(edges(marked, ends)) for end in pair]
         layers.insert(0, {"data": {"values": lines}, "mark": {"type": "line", "color": ROLES["analogy"]},
                           "encoding": {**xy, "detail": {"field": "edge", "type": "nominal"},
                                        "strokeDash": {"field": "kind", "type": "nominal", "legend": None,
@@ -227,7 +238,7 @@ def marked_layers(marked: pd.DataFrame, ends: tuple | None) -> list[dict]:
     return layers
 
 
-def scatter_figure(frame: pd.DataFrame, colour: str, ends: tuple | None = None):
+def scatter_figure(frame: pd.DataFrame, colour: str, marked: list[dict] = (), ends: tuple | None = None):
     """The projection drawn on the server (Matplotlib), for a classroom snapshot: the points coloured by `colour`
     in the page's categorical colours, the marked words labelled, the analogy's parallelogram."""
     axes = [axis for axis in "xyz" if axis in frame]
@@ -236,35 +247,31 @@ def scatter_figure(frame: pd.DataFrame, colour: str, ends: tuple | None = None):
     codes = np.unique(frame[colour].astype(str), return_inverse=True)[1] if colour != "nothing" else None
     ax.scatter(*(frame[a] for a in axes), s=5, alpha=0.5,
                color="#6b7a8f" if codes is None else [f"C{k % 10}" for k in codes])
-    marked = frame[frame["role"] != ""] if "role" in frame else None
-    if ends:
-        for _, edge in edges(marked, ends).groupby("edge"):
-            ax.plot(*(edge[a] for a in axes), color=ROLES["analogy"],
-                    linestyle="-" if edge.kind.iloc[0] == "offset" else "--")
-    if marked is not None and len(marked):
-        ax.scatter(*(marked[a] for a in axes), s=30, color=[ROLES[r] for r in marked.role])
-        for _, row in marked.iterrows():
-            ax.text(*(row[a] for a in axes), f" {row.word}", fontsize=8)
+    for kind, *pair in edges(marked, ends) if ends else []:
+        ax.plot(*([end[a] for end in pair] for a in axes), color=ROLES["analogy"],
+                linestyle="-" if kind == "offset" else "--")
+    if marked:
+        ax.scatter(*([m[a] for m in marked] for a in axes), s=30, color=[ROLES[m["role"]] for m in marked])
+        for m in marked:
+            ax.text(*(m[a] for a in axes), f" {m['word']}", fontsize=8)
     ax.set_axis_off()
     fig.tight_layout()
     return fig
 
 
-def edges(marked: pd.DataFrame, ends: tuple) -> pd.DataFrame:
-    """The analogy's four points joined, two rows per edge: a - b and c - answer are the "offset" edges, a - c and
-    b - answer the "side" ones."""
-    at = marked.set_index("word")[[axis for axis in "xyz" if axis in marked.columns]]
+def edges(marked: list[dict], ends: tuple) -> list[tuple[str, dict, dict]]:
+    """The analogy's four points joined: (kind, one end, the other) per edge; a - b and c - answer are the "offset"
+    edges, a - c and b - answer the "side" ones."""
+    at = {m["word"]: m for m in marked}
     a, b, c, d = ends
-    rows = []
-    for n, (p, q, kind) in enumerate([(a, b, "offset"), (c, d, "offset"), (a, c, "side"), (b, d, "side")]):
-        rows += [{"edge": n, "kind": kind, **at.loc[w].to_dict()} for w in (p, q)]
-    return pd.DataFrame(rows)
+    return [(kind, at[p], at[q]) for p, q, kind in [(a, b, "offset"), (c, d, "offset"), (a, c, "side"),
+                                                    (b, d, "side")]]
 
 
-def scatter_3d(frame: pd.DataFrame, colour: str, ends: tuple | None) -> go.Figure:
+def scatter_3d(frame: pd.DataFrame, colour: str, marked: list[dict], ends: tuple | None) -> go.Figure:
     """The 3-D projection: the points, coloured by a metadata column, the marked words labelled, and the
     analogy's parallelogram."""
-    hover = [c for c in frame.columns if c not in ("x", "y", "z", "role")]
+    hover = [c for c in frame.columns if c not in ("x", "y", "z")]
     text = frame[hover].astype(str).apply(lambda r: "<br>".join(f"{k}: {v}" for k, v in r.items()), axis=1)
     figure = go.Figure()
     groups = [("points", frame)] if colour == "nothing" else list(frame.groupby(frame[colour].astype(str),
@@ -274,15 +281,13 @@ def scatter_3d(frame: pd.DataFrame, colour: str, ends: tuple | None) -> go.Figur
                              marker={"size": 2.5, "opacity": 0.6, **({"color": "#6b7a8f"} if colour == "nothing"
                                                                     else {})},
                              text=text[group.index], hoverinfo="text")
-    marked = frame[frame["role"] != ""]
-    if ends:
-        for _, edge in edges(marked, ends).groupby("edge"):
-            figure.add_scatter3d(x=edge.x, y=edge.y, z=edge.z, mode="lines", showlegend=False, hoverinfo="skip",
-                                 line={"color": ROLES["analogy"], "width": 4,
-                                       "dash": "solid" if edge.kind.iloc[0] == "offset" else "dash"})
-    figure.add_scatter3d(x=marked.x, y=marked.y, z=marked.z, mode="markers+text", text=marked.word,
-                         textposition="top right", name="asked about", hoverinfo="text",
-                         marker={"size": 6, "color": [ROLES[r] for r in marked.role]})
+    for kind, *pair in edges(marked, ends) if ends else []:
+        figure.add_scatter3d(**{a: [end[a] for end in pair] for a in "xyz"}, mode="lines", showlegend=False,
+                             hoverinfo="skip", line={"color": ROLES["analogy"], "width": 4,
+                                                     "dash": "solid" if kind == "offset" else "dash"})
+    figure.add_scatter3d(**{a: [m[a] for m in marked] for a in "xyz"}, mode="markers+text",
+                         text=[m["word"] for m in marked], textposition="top right", name="asked about",
+                         hoverinfo="text", marker={"size": 6, "color": [ROLES[m["role"]] for m in marked]})
     blank = {"showticklabels": False, "title": "", "showspikes": False}
     figure.update_layout(height=620, margin={"l": 0, "r": 0, "t": 0, "b": 0}, legend={"itemsizing": "constant"},
                          scene={"xaxis": blank, "yaxis": blank, "zaxis": blank})
@@ -424,7 +429,7 @@ def exports(frame: pd.DataFrame, space: word_space.Space, loaded: vectors.Vector
                                loaded.metadata.iloc[rows].reset_index(drop=True))
 
     left, mid, right = st.columns(3)
-    left.download_button("Coordinates (CSV)", lambda: frame.drop(columns=["role"]).to_csv(index=False).encode(),
+    left.download_button("Coordinates (CSV)", lambda: frame.to_csv(index=False).encode(),
                          file_name="projection.csv", mime="text/csv", icon=":material/download:", on_click="ignore")
     mid.download_button("Shown points: vectors.tsv", lambda: vectors.to_projector(selection())[0],
                         file_name="vectors.tsv", mime="text/tab-separated-values", icon=":material/download:",
@@ -490,12 +495,14 @@ def digits_part() -> None:
     KIT.paper_vs_you(api.claims("embeddings", preset), ("mnist_classifier", "dae"))
 
 
-def share_words(frame: pd.DataFrame, found: list[tuple[str, float]], ends: tuple | None) -> None:
-    """The class gets the projection as shown, the query's nearest words and the analogy's answer."""
+def share_words() -> None:
+    """The class gets the projection as shown, the query's nearest words and the analogy's answer (what the
+    fragment above last showed, read when the button is pressed)."""
     s = st.session_state
     source = s[key("source")]
 
     def summary() -> str:
+        frame, _, found, ends = s[key("shown")]
         parts = [{"glove": "GloVe", "minilm": "MiniLM", "upload": "uploaded vectors"}.get(source)
                  or f"{SHORT_METHODS[s[key('method')]]} on {s[key('corpus')]}"]
         if found:
@@ -504,7 +511,26 @@ def share_words(frame: pd.DataFrame, found: list[tuple[str, float]], ends: tuple
             parts.append("{} : {} = {} : {}".format(*ends))
         return "; ".join(parts) + f" ({PROJECTIONS[s[key('proj')]]}, {len(frame):,} points)"
 
-    KIT.share(summary, lambda: charts.png(scatter_figure(frame, s.get(key("colour"), "nothing"), ends)))
+    def figure() -> bytes:
+        frame, marked, _, ends = s[key("shown")]
+        return charts.png(scatter_figure(frame, s.get(key("colour"), "nothing"), marked, ends))
+
+    KIT.share(summary, figure)
+
+
+def explore(loaded: vectors.Vectors, space: word_space.Space, token: str) -> None:
+    """The search, the analogy and the projection that shows them: a fragment, so a new word (a class's most
+    frequent move here) reruns only this part of the page. What it shows is kept for "Send to class"."""
+    KIT.publish()
+    marks: dict[str, str] = {}
+    left, right = st.columns(2)
+    with left:
+        found = neighbours_view(space, marks)
+    with right:
+        ends = analogy_view(space, marks)
+    frame, marked = projection_view(loaded, space, token, marks, ends)
+    st.session_state[key("shown")] = frame, marked, found, ends
+    exports(frame, space, loaded)
 
 
 def words_part() -> None:
@@ -513,17 +539,9 @@ def words_part() -> None:
     picked = pick_source(source)
     if picked is None:
         return
-    loaded, space, token = picked
-    marks: dict[str, str] = {}
-    left, right = st.columns(2)
-    with left:
-        found = neighbours_view(space, marks)
-    with right:
-        ends = analogy_view(space, marks)
-    frame = projection_view(loaded, space, token, marks, ends)
-    share_words(frame, found, ends)
-    exports(frame, space, loaded)
-    direction_view(space)
+    st.fragment(explore)(*picked)
+    share_words()
+    direction_view(picked[1])
     benchmark_view()
 
 
