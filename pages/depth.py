@@ -165,7 +165,13 @@ def live_net(setup: depth.Setup, points) -> depth.LiveNet:
 
 # ---------------------------------------------------------------- training while you watch
 
-def training_view(net: depth.LiveNet) -> None:
+def training_view() -> None:
+    st.fragment(live_frame, run_every=FRAME_S if st.session_state.get(key("playing")) else None)()
+
+
+def training_controls(net: depth.LiveNet) -> None:
+    """Play, Step, Reset, the test points and the data. Play, Pause and Reset rerun the whole page (the frames'
+    timer starts or stops, the network is made again); a Step reruns only the fragment it is in."""
     s = st.session_state
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 3], vertical_alignment="center")
     playing = s.get(key("playing"), False)
@@ -176,6 +182,8 @@ def training_view(net: depth.LiveNet) -> None:
     if c2.button("Step", key=key("step"), icon=":material/skip_next:", help="One SGD step on one minibatch."):
         s[key("playing")] = False
         advance(net, 1)
+        if playing:
+            st.rerun()
     if c3.button("Reset", key=key("reset"), icon=":material/replay:", help="Back to step 0 and the seed's initial "
                  "weights (change the seed for others)."):
         s[key("net")] = None
@@ -187,7 +195,6 @@ def training_view(net: depth.LiveNet) -> None:
                        help="Training and test points (x1, x2, label): edit them and upload them as your points.")
     st.caption(f"Play trains up to an epoch per frame, {round(1 / FRAME_S)} frames a second; on a busy server "
                f"frames come slower and each trains up to {CATCH_UP} times as much.")
-    st.fragment(live_frame, run_every=FRAME_S if s.get(key("playing")) else None)()
 
 
 def data_csv(net: depth.LiveNet) -> str:
@@ -219,10 +226,14 @@ class Frame:
 
 
 def live_frame() -> None:
+    """The controls and the frame: a fragment, run on a timer while playing; a Step (a class's most frequent move
+    here) reruns only this part of the page."""
     s = st.session_state
     net = s.get(key("net"))
     if net is None:
         return
+    training_controls(net)
+    KIT.publish()
     batches = 0
     if s.get(key("playing")):
         now = time.perf_counter()
@@ -505,7 +516,7 @@ def main() -> None:
     KIT.publish()
     report = api.claims("depth", resources.preset())
     if view == "train":
-        training_view(net)
+        training_view()
     elif view == "regions":
         regions_view(net, report)
     else:

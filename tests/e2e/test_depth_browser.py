@@ -33,6 +33,24 @@ def test_play_trains_live_and_pause_holds(server, page):
     screenshot(page, "depth-trained")
 
 
+def test_step_while_playing_stops_the_frames_and_takes_one_step(server, page):
+    open_page(page, f"{server}/depth?dataset=gauss")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stMetric\"]')].some(m => "
+                           "m.innerText.includes('Steps') && parseFloat(m.innerText.split('\\n').pop()) >= 20)",
+                           timeout=30_000)
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_role("button", name="Play").wait_for(timeout=10_000)      # the whole page ran: the timer stopped
+    wait_ready(page)
+    held = metric(page, "Steps")
+    page.wait_for_timeout(800)
+    assert metric(page, "Steps") == held
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_ready(page)
+    assert int(metric(page, "Steps").replace(",", "")) == int(held.replace(",", "")) + 1
+    assert exceptions(page) == []
+
+
 def test_step_advances_and_a_layer_can_be_added(server, page):
     open_page(page, f"{server}/depth")
     page.get_by_role("button", name="Step", exact=True).click()
