@@ -254,7 +254,8 @@ class Detector:
 
     def __init__(self):
         model, self.priors = ssd.read_graph(str(verified("detector")), str(verified("detector_config")))
-        self.model = model.to(memory_format=torch.channels_last)
+        self.exact = model.to(memory_format=torch.channels_last)      # what OpenCV's runtime of the graph gives
+        self.model = ssd.with_int8_scores(self.exact)                  # served: its label scores in 8-bit integers
 
     def __call__(self, rgb: np.ndarray) -> list[Detection]:
         return self.found(self.submit(rgb).result())

@@ -1,4 +1,5 @@
-"""The COCO detector run by PyTorch gives what OpenCV's runtime of the same graph gives."""
+"""The COCO detector run by PyTorch gives what OpenCV's runtime of the same graph gives, and the one the pages serve
+(its label scores in 8-bit integers) finds what the exact one finds."""
 import functools
 import random
 
@@ -26,16 +27,25 @@ def opencv_detections(rgb: np.ndarray) -> list[tuple[int, float, np.ndarray]]:
             if score >= LOW]
 
 
+@functools.cache
+def pictures() -> list[np.ndarray]:
+    """The package's photos and four uploads."""
+    shots = [photos.sample_photo(name) for name in photos.SAMPLES]
+    return shots + [media.read_image(photo(random.Random(seed)), "upload.jpg").rgb for seed in range(4)]
+
+
+def network_input(rgb: np.ndarray) -> torch.Tensor:
+    blob = cv2.dnn.blobFromImage(np.ascontiguousarray(rgb), size=(ssd.SIDE, ssd.SIDE), swapRB=False)
+    return (torch.from_numpy(blob) * (2 / 255) - 1).contiguous(memory_format=torch.channels_last)
+
+
 def test_package_photos_and_uploads_get_opencvs_boxes_and_scores():
     detector = vision.detector()
-    pictures = [photos.sample_photo(name) for name in photos.SAMPLES]
-    pictures += [media.read_image(photo(random.Random(seed)), "upload.jpg").rgb for seed in range(4)]
     compared = 0
-    for rgb in pictures:
+    for rgb in pictures():
         reference = opencv_detections(rgb)
-        blob = cv2.dnn.blobFromImage(np.ascontiguousarray(rgb), size=(ssd.SIDE, ssd.SIDE), swapRB=False)
         with torch.no_grad():
-            scores, offsets = detector.model(torch.from_numpy(blob) * (2 / 255) - 1)
+            scores, offsets = detector.exact(network_input(rgb))
         ours = ssd.detections(scores[0], offsets[0], detector.priors, LOW)
         assert [label for label, _, _ in ours] == [label for label, _, _ in reference]
         for (_, score, box), (_, want_score, want_box) in zip(ours, reference):
@@ -43,6 +53,28 @@ def test_package_photos_and_uploads_get_opencvs_boxes_and_scores():
             np.testing.assert_allclose(box, want_box, atol=2e-3)
         compared += len(reference)
     assert compared >= 12                                  # the photos hold enough objects to compare
+
+
+def test_the_served_detector_with_8_bit_scores_finds_what_the_exact_one_finds():
+    detector = vision.detector()
+    assert all(isinstance(head, ssd.Int8Scores) for head in detector.model.scores)
+    assert detector.model.blocks is detector.exact.blocks                # every other layer is shared
+    found = 0
+    for rgb in pictures():
+        with torch.no_grad():
+            exact, offsets = detector.exact(network_input(rgb))
+            served, served_offsets = detector.model(network_input(rgb))
+        assert torch.equal(served_offsets, offsets)
+        near = (exact >= LOW) | (served >= LOW)                           # every score near or over the threshold
+        assert (served - exact).abs()[near].max() <= 0.03
+        want = ssd.detections(exact[0], offsets[0], detector.priors, vision.MIN_SCORE)
+        got = ssd.detections(served[0], offsets[0], detector.priors, vision.MIN_SCORE)
+        assert [label for label, _, _ in got] == [label for label, _, _ in want]
+        for (_, score, box), (_, want_score, want_box) in zip(got, want):
+            assert score == pytest.approx(want_score, abs=0.03)
+            np.testing.assert_allclose(box, want_box, atol=1e-6)
+        found += len(want)
+    assert found >= 8
 
 
 def test_suppression_keeps_the_surest_of_overlapping_boxes():
