@@ -143,11 +143,19 @@ class EfficientNetLite0(nn.Module):
         return F.relu6(self._bn1(self._conv_head(x)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(logits (B, 1000), class activation maps (B, 1000, h, w)); the logits are the maps' means plus the
-        bias, exactly."""
-        a = self.features(x)                                                  # (B, 1280, h, w)
-        cams = torch.einsum("kc,bchw->bkhw", self._fc.weight, a)              # (B, 1000, h, w)
-        return cams.mean((2, 3)) + self._fc.bias, cams
+        """(logits (B, 1000), the features (B, 1280, h, w) that class_map draws maps from)."""
+        a = self.features(x)
+        return self._fc(a.mean((2, 3))), a
+
+    def class_map(self, features: torch.Tensor, classes: list[int], weights: torch.Tensor | None = None
+                  ) -> torch.Tensor:
+        """One image's class activation map (h, w) from its features (1280, h, w): a class's, or the mean of several
+        classes' maps by `weights` (summing to 1). A map is linear in the classifier's weights, so a mixture of
+        classes is one map (the maps' means plus the bias are the logits, exactly); only the maps a description
+        shows are made, not all 1,000."""
+        rows = self._fc.weight[classes]                                       # (k, 1280)
+        mixed = rows[0] if weights is None else weights @ rows
+        return torch.einsum("c,chw->hw", mixed, features)
 
 
 def lite0() -> EfficientNetLite0:
@@ -476,12 +484,12 @@ def describe_photo(rgb: np.ndarray) -> PhotoDescription:
     """The objects in an RGB photo, counted and placed, with ImageNet's top 5 and every map."""
     classified = workers().submit(infer, classifier(), preprocess(rgb))
     detected = detector().submit(rgb)                                         # the two networks side by side
-    logits, cams = classified.result()
+    logits, features = classified.result()
     probs = logits.softmax(-1)[0]                                             # (1000,)
-    cams = cams[0]                                                            # (1000, h, w)
+    features, model = features[0], classifier()                              # (1280, h, w)
     names = imagenet_names()
     top = probs.topk(5)
-    guesses = tuple(Guess(names[i], basic_word(i), float(p), normalised(cams[i]))
+    guesses = tuple(Guess(names[i], basic_word(i), float(p), normalised(model.class_map(features, [i])))
                     for p, i in zip(top.values.tolist(), top.indices.tolist()))
     grouped: dict[str, list[Detection]] = {}
     for d in detector().found(detected.result()):
@@ -493,11 +501,11 @@ def describe_photo(rgb: np.ndarray) -> PhotoDescription:
         cam, made_by = None, ()
         if classes:
             weights = probs[list(classes)]                                   # the word's map: its classes' maps,
-            cam = normalised(torch.einsum("k,khw->hw", weights / weights.sum(), cams[list(classes)]))  # by belief
+            cam = normalised(model.class_map(features, list(classes), weights / weights.sum()))   # by belief
             made_by = tuple(f"{names[classes[k]]} {float(weights[k]):.2f}" for k in weights.argsort(descending=True)[:3])
         nouns.append(Noun(word, phrase(word, len(found)), len(found), max(d.score for d in found),
                           tuple(d.box for d in found), cam, made_by))
-    grid = tuple(cams.shape[1:])
+    grid = tuple(features.shape[1:])
     if nouns:
         sentence, related = compose(nouns)
         return PhotoDescription(sentence, tuple(nouns), related, guesses, grid, True)

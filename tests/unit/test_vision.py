@@ -104,13 +104,23 @@ def test_the_photo_networks_run_on_one_thread_a_core():
     assert torch.get_num_threads() > 1 or vision.workers()._max_workers == 1
 
 
-def test_the_logits_are_the_maps_means_plus_the_bias():
+def all_maps(features: torch.Tensor) -> torch.Tensor:
+    """Every class's activation map (1000, h, w), as class activation maps are defined."""
+    return torch.einsum("kc,chw->khw", vision.classifier()._fc.weight, features)
+
+
+def test_the_logits_are_the_maps_means_plus_the_bias_and_a_mixtures_map_is_its_classes_maps_mixed():
     x = vision.preprocess(photos.sample_photo("astronaut"))
+    model = vision.classifier()
     with torch.no_grad():
-        logits, cams = vision.classifier()(x)
-        direct = vision.classifier()._fc(vision.classifier().features(x).mean((2, 3)))
-    assert cams.shape == (1, 1000, 7, 7)
-    torch.testing.assert_close(logits, direct, atol=1e-4, rtol=1e-4)
+        logits, features = model(x)
+        maps = all_maps(features[0])
+        torch.testing.assert_close(logits[0], maps.mean((1, 2)) + model._fc.bias, atol=1e-4, rtol=1e-4)
+        assert maps.shape == (1000, 7, 7)
+        torch.testing.assert_close(model.class_map(features[0], [817]), maps[817], atol=1e-5, rtol=1e-5)
+        classes, weights = [151, 207, 250], torch.tensor([0.5, 0.3, 0.2])
+        torch.testing.assert_close(model.class_map(features[0], classes, weights),
+                                   torch.einsum("k,khw->hw", weights, maps[classes]), atol=1e-5, rtol=1e-5)
 
 
 def test_the_served_classifier_is_the_released_network():
@@ -118,10 +128,11 @@ def test_the_served_classifier_is_the_released_network():
     x = vision.preprocess(photos.sample_photo("coffee"))
     released = vision.lite0().eval()
     with torch.no_grad():
-        (logits, cams), (plain_logits, plain_cams) = vision.classifier()(x), released(x.contiguous())
+        (logits, features), (plain_logits, plain_features) = vision.classifier()(x), released(x.contiguous())
+        maps, plain_maps = all_maps(features[0]), all_maps(plain_features[0])
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in vision.classifier().modules())
     torch.testing.assert_close(logits, plain_logits, atol=1e-3, rtol=1e-4)
-    torch.testing.assert_close(cams, plain_cams, atol=1e-3, rtol=1e-4)
+    torch.testing.assert_close(maps, plain_maps, atol=1e-3, rtol=1e-4)
     assert logits.argmax() == plain_logits.argmax()
 
 
