@@ -170,10 +170,9 @@ def projection_view(loaded: vectors.Vectors, space: word_space.Space, token: str
         coords = project(space.unit[shown], points, method, dims)
         frame = points_frame(f"{points}:{method}:{dims}", loaded, space, shown, coords)
     colour = c4.selectbox("Colour by", ["nothing", *frame.columns[1:len(frame.columns) - dims]], key=key("colour"))
-    # The first `count` points are the vocabulary's first words, the extra ones follow.
-    marked = [{"word": w, "role": role, **dict(zip("xyz", map(float, coords[
-        space.index[w] if space.index[w] < count else count + extra.index(space.index[w])])))}
-        for w, role in marks.items()]
+    row = {i: count + n for n, i in enumerate(extra)}      # a word's row: its rank, or its place after them
+    marked = [{"word": w, "role": role, **dict(zip("xyz", map(float, coords[row.get(space.index[w], space.index[w])])))}
+              for w, role in marks.items()]
     if dims == 2:
         view = f"{points}:{method}:{colour}"
         with resources.one_at_a_time(f"embeddings:points:{view}"):

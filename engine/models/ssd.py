@@ -5,7 +5,7 @@ The package ships a frozen TensorFlow graph; OpenCV's DNN module reads it (its w
 prior boxes its graph text describes), and the network runs here, batch norms folded, tensors channels-last, and
 many users' scripts can run it at once (OpenCV's network object takes one at a time). The pages serve it with its
 label-score heads in 8-bit integers (with_int8_scores): those six convolutions are 2.3 of its 3.75 GFLOP, and in
-integers a photo takes 44 ms of a core instead of 71, its scores within 0.03 of the exact network's.
+integers a photo takes 49 ms of a core instead of 75, its scores within 0.03 of the exact network's.
 
     x = 2 p / 255 - 1 for RGB pixels p of the photo squeezed to 300 x 300
     MobileNet v2: inverted bottlenecks (1 x 1 expansion, depthwise 3 x 3, 1 x 1 projection), ReLU6, TensorFlow's
