@@ -165,13 +165,19 @@ def live_net(setup: depth.Setup, points) -> depth.LiveNet:
 
 # ---------------------------------------------------------------- training while you watch
 
-def training_view() -> None:
-    st.fragment(live_frame, run_every=FRAME_S if st.session_state.get(key("playing")) else None)()
+def training_view(net: depth.LiveNet) -> None:
+    s = st.session_state
+    if s.get(key("playing")):
+        # While playing, the controls are the page's own: a press reruns the page, which stops the frames' timer
+        # whatever frame is on its way (pressed in the fragment, a Pause could lose to the next frame).
+        training_controls(net)
+    st.fragment(live_frame, run_every=FRAME_S if s.get(key("playing")) else None)()
 
 
 def training_controls(net: depth.LiveNet) -> None:
-    """Play, Step, Reset, the test points and the data. Play, Pause and Reset rerun the whole page (the frames'
-    timer starts or stops, the network is made again); a Step reruns only the fragment it is in."""
+    """Play, Step, Reset, the test points and the data: in the frame's fragment while paused, so a Step reruns only
+    the frame; Play, Pause, Reset and a Step while playing rerun the whole page (the frames' timer starts or stops,
+    the network is made again)."""
     s = st.session_state
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 3], vertical_alignment="center")
     playing = s.get(key("playing"), False)
@@ -226,13 +232,14 @@ class Frame:
 
 
 def live_frame() -> None:
-    """The controls and the frame: a fragment, run on a timer while playing; a Step (a class's most frequent move
-    here) reruns only this part of the page."""
+    """The frame (and the controls while paused): a fragment, run on a timer while playing; a Step (a class's most
+    frequent move here) reruns only this part of the page."""
     s = st.session_state
     net = s.get(key("net"))
     if net is None:
         return
-    training_controls(net)
+    if not s.get(key("playing")):
+        training_controls(net)
     KIT.publish()
     batches = 0
     if s.get(key("playing")):
@@ -516,7 +523,7 @@ def main() -> None:
     KIT.publish()
     report = api.claims("depth", resources.preset())
     if view == "train":
-        training_view()
+        training_view(net)
     elif view == "regions":
         regions_view(net, report)
     else:
