@@ -108,7 +108,7 @@ class SsdMobileNetV2(nn.Module):
         """Normalised pixels (B, 3, 300, 300) -> label scores (B, P, 91) and box offsets (B, P, 4) of the P = 1917
         prior boxes, in the priors' order (feature map, row, column, anchor)."""
         maps = self.feature_maps(x)
-        b = len(x)
+        b = x.shape[0]
         scores = torch.cat([s(m).permute(0, 2, 3, 1).reshape(b, -1, LABELS) for s, m in zip(self.scores, maps)], 1)
         offsets = torch.cat([o(m).permute(0, 2, 3, 1).reshape(b, -1, 4) for o, m in zip(self.offsets, maps)], 1)
         return torch.sigmoid(scores), offsets
@@ -201,6 +201,15 @@ def read_graph(graph: str, text: str) -> tuple[SsdMobileNetV2, Priors]:
     corners = torch.from_numpy(corners)
     priors = Priors((corners[:, :2] + corners[:, 2:]) / 2, corners[:, 2:] - corners[:, :2])
     return model.eval(), priors
+
+
+def network_input(rgb: np.ndarray) -> torch.Tensor:
+    """An RGB photo as the network takes it: squeezed to 300 x 300 as OpenCV's runtime of the graph squeezes it
+    (bilinear), then 2 p / 255 - 1; (1, 3, 300, 300), channels-last."""
+    import cv2
+
+    blob = cv2.dnn.blobFromImage(np.ascontiguousarray(rgb), size=(SIDE, SIDE), swapRB=False)
+    return (torch.from_numpy(blob) * (2 / 255) - 1).contiguous(memory_format=torch.channels_last)
 
 
 def boxes(offsets: torch.Tensor, priors: Priors) -> torch.Tensor:

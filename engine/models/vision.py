@@ -34,7 +34,7 @@ from torch import nn
 
 from engine.data import DataError, package_file
 from engine.models import ssd
-from engine.models.common import TF_BN_EPS, SameConv, thread_pool
+from engine.models.common import TF_BN_EPS, SameConv, thread_pool, traced
 
 
 class ModelFileError(DataError):
@@ -191,6 +191,12 @@ def classifier() -> EfficientNetLite0:
     return fold_batch_norms(lite0().eval()).to(memory_format=torch.channels_last)
 
 
+@functools.cache
+def served_classifier() -> torch.jit.ScriptModule:
+    """The classifier as the photo workers run it."""
+    return served(classifier(), SIDE)
+
+
 def preprocess(rgb: np.ndarray) -> torch.Tensor:
     """(H, W, 3) uint8 -> (1, 3, SIDE, SIDE) float, resized (bicubic) and normalised as in training."""
     pixels = np.asarray(Image.fromarray(rgb).resize((SIDE, SIDE), Image.BICUBIC), dtype=np.float32)
@@ -250,6 +256,14 @@ def workers() -> ThreadPoolExecutor:
     return thread_pool(torch.get_num_threads(), 1, "photo-network")
 
 
+def served(model: nn.Module, side: int) -> torch.jit.ScriptModule:
+    """`model` traced for one channels-last photo of side x side (common.traced: beside other users' scripts it
+    runs at its own speed), on the workers that will run it. The first run fixes how FBGEMM runs the integer
+    convolutions: after a first run with two threads, every later run with one took 15 times longer."""
+    example = torch.zeros(1, 3, side, side).contiguous(memory_format=torch.channels_last)
+    return workers().submit(traced, model, example).result()
+
+
 def infer(model: nn.Module, x: torch.Tensor):
     """model(x) without gradients (the mode is per thread)."""
     with torch.no_grad():
@@ -264,18 +278,14 @@ class Detector:
         model, self.priors = ssd.read_graph(str(verified("detector")), str(verified("detector_config")))
         self.exact = model.to(memory_format=torch.channels_last)      # what OpenCV's runtime of the graph gives
         self.model = ssd.with_int8_scores(self.exact)                  # served: its label scores in 8-bit integers
+        self.served = served(self.model, ssd.SIDE)                      # what the workers run
 
     def __call__(self, rgb: np.ndarray) -> list[Detection]:
         return self.found(self.submit(rgb).result())
 
     def submit(self, rgb: np.ndarray):
         """Queue a photo on the workers: a future of the network's (scores, offsets)."""
-        import cv2
-
-        # The photo squeezed to 300 x 300 as OpenCV's runtime of the graph took it (bilinear), then 2 p / 255 - 1.
-        blob = cv2.dnn.blobFromImage(np.ascontiguousarray(rgb), size=(ssd.SIDE, ssd.SIDE), swapRB=False)
-        x = (torch.from_numpy(blob) * (2 / 255) - 1).contiguous(memory_format=torch.channels_last)
-        return workers().submit(infer, self.model, x)
+        return workers().submit(infer, self.served, ssd.network_input(rgb))
 
     def found(self, outputs: tuple[torch.Tensor, torch.Tensor]) -> list[Detection]:
         """The detections in the network's outputs for one photo."""
@@ -313,8 +323,8 @@ def detector() -> Detector:
 
 
 def load() -> None:
-    """Read and check every model file now (the first photo then waits for nothing)."""
-    classifier(), imagenet_names(), detector()
+    """Read and check every model file, and trace the networks, now (the first photo then waits for nothing)."""
+    served_classifier(), imagenet_names(), detector()
 
 
 # ---------------------------------------------------------------- words
@@ -482,7 +492,7 @@ def compose(nouns: list[Noun]) -> tuple[str, tuple[int, str, int] | None]:
 @torch.no_grad()
 def describe_photo(rgb: np.ndarray) -> PhotoDescription:
     """The objects in an RGB photo, counted and placed, with ImageNet's top 5 and every map."""
-    classified = workers().submit(infer, classifier(), preprocess(rgb))
+    classified = workers().submit(infer, served_classifier(), preprocess(rgb))
     detected = detector().submit(rgb)                                         # the two networks side by side
     logits, features = classified.result()
     probs = logits.softmax(-1)[0]                                             # (1000,)

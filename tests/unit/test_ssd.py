@@ -34,18 +34,13 @@ def pictures() -> list[np.ndarray]:
     return shots + [media.read_image(photo(random.Random(seed)), "upload.jpg").rgb for seed in range(4)]
 
 
-def network_input(rgb: np.ndarray) -> torch.Tensor:
-    blob = cv2.dnn.blobFromImage(np.ascontiguousarray(rgb), size=(ssd.SIDE, ssd.SIDE), swapRB=False)
-    return (torch.from_numpy(blob) * (2 / 255) - 1).contiguous(memory_format=torch.channels_last)
-
-
 def test_package_photos_and_uploads_get_opencvs_boxes_and_scores():
     detector = vision.detector()
     compared = 0
     for rgb in pictures():
         reference = opencv_detections(rgb)
         with torch.no_grad():
-            scores, offsets = detector.exact(network_input(rgb))
+            scores, offsets = detector.exact(ssd.network_input(rgb))
         ours = ssd.detections(scores[0], offsets[0], detector.priors, LOW)
         assert [label for label, _, _ in ours] == [label for label, _, _ in reference]
         for (_, score, box), (_, want_score, want_box) in zip(ours, reference):
@@ -61,9 +56,9 @@ def test_the_served_detector_with_8_bit_scores_finds_what_the_exact_one_finds():
     assert detector.model.blocks is detector.exact.blocks                # every other layer is shared
     found = 0
     for rgb in pictures():
-        with torch.no_grad():
-            exact, offsets = detector.exact(network_input(rgb))
-            served, served_offsets = detector.model(network_input(rgb))
+        x = ssd.network_input(rgb)
+        (exact, offsets), (served, served_offsets) = (vision.workers().submit(vision.infer, model, x).result()
+                                                      for model in (detector.exact, detector.served))
         assert torch.equal(served_offsets, offsets)
         near = (exact >= LOW) | (served >= LOW)                           # every score near or over the threshold
         assert (served - exact).abs()[near].max() <= 0.03

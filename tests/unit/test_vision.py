@@ -1,4 +1,7 @@
 """The pretrained photo models: their files, their preprocessing, their maps, and the rules that make sentences."""
+import functools
+import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -6,7 +9,7 @@ import pytest
 import torch
 
 from engine.data import photos
-from engine.models import vision
+from engine.models import ssd, vision
 from engine.models.common import SameConv
 from engine.models.vision import Noun
 
@@ -102,6 +105,35 @@ def test_the_photo_networks_run_on_one_thread_a_core():
     assert vision.workers()._max_workers == torch.get_num_threads()
     assert vision.workers().submit(torch.get_num_threads).result() == 1
     assert torch.get_num_threads() > 1 or vision.workers()._max_workers == 1
+
+
+def python_calls(run: Callable) -> int:
+    """How many Python functions run() calls, on this thread."""
+    calls = 0
+
+    def count(frame, event, arg):
+        nonlocal calls
+        calls += event == "call"
+
+    sys.setprofile(count)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_the_photo_workers_run_traces_that_give_the_networks_outputs_without_the_interpreter():
+    """What the workers run gives exactly what the networks give, and calls no Python function per layer (an eager
+    forward calls hundreds, each a wait for the interpreter in a busy server)."""
+    detector, rgb = vision.detector(), photos.sample_photo("coffee")
+    for served, model, x in [(vision.served_classifier(), vision.classifier(), vision.preprocess(rgb)),
+                             (detector.served, detector.model, ssd.network_input(rgb))]:
+        got, want = (vision.workers().submit(vision.infer, m, x).result() for m in (served, model))
+        assert all(torch.equal(a, b) for a, b in zip(got, want, strict=True))
+        traced, eager = (vision.workers().submit(python_calls, functools.partial(vision.infer, m, x)).result()
+                         for m in (served, model))
+        assert traced <= 20 and eager >= 300                 # the classifier: 13 and 717
 
 
 def all_maps(features: torch.Tensor) -> torch.Tensor:
