@@ -45,6 +45,9 @@ def thread_pool(workers: int, torch_threads: int, name: str = "") -> ThreadPoolE
 
 # TorchScript is marked for removal in a later release; the pinned torch has it and tests/unit/test_vision.py runs it.
 warnings.filterwarnings("ignore", message=r"`torch\.jit\.trace(_method)?` is deprecated")
+# A trace keeps SameConv's padding for its example's shape (see traced), as it should: the tracer's warning about it
+# is not for the server's log.
+warnings.filterwarnings("ignore", category=torch.jit.TracerWarning, module=r"engine\.models\.common$")
 
 
 def traced(model: nn.Module, example: torch.Tensor) -> torch.jit.ScriptModule:
@@ -54,10 +57,8 @@ def traced(model: nn.Module, example: torch.Tensor) -> torch.jit.ScriptModule:
     whose interpreter is busy with other users' scripts each of those waits its turn: a photo network that takes
     42 ms alone took 2.1 s beside one busy Python thread, its trace 41 ms. The trace keeps the shape-dependent
     choices the forward made for `example` (its padding), so it is for inputs of that shape only."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)        # those shape-dependent choices
-        with torch.no_grad():
-            return torch.jit.trace(model, example, check_trace=False)
+    with torch.no_grad():
+        return torch.jit.trace(model, example, check_trace=False)
 
 
 def side_by_side(tasks: list[Callable]) -> list:
