@@ -2,7 +2,6 @@
 'SAME' convolutions."""
 import functools
 import math
-import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,24 +40,6 @@ def thread_pool(workers: int, torch_threads: int, name: str = "") -> ThreadPoolE
         torch.set_num_threads(torch_threads)
 
     return ThreadPoolExecutor(workers, thread_name_prefix=name, initializer=start)
-
-
-# TorchScript is marked for removal in a later release; the pinned torch has it and tests/unit/test_vision.py runs it.
-warnings.filterwarnings("ignore", message=r"`torch\.jit\.trace(_method)?` is deprecated")
-# A trace keeps SameConv's padding for its example's shape (see traced), as it should: the tracer's warning about it
-# is not for the server's log.
-warnings.filterwarnings("ignore", category=torch.jit.TracerWarning, module=r"engine\.models\.common$")
-
-
-def traced(model: nn.Module, example: torch.Tensor) -> torch.jit.ScriptModule:
-    """`model` (in eval mode, only read) as a TorchScript trace for inputs shaped like `example`: the same
-    operators, with the same results, run by PyTorch's graph executor without returning to the interpreter between
-    them. An eager forward takes the interpreter back after each of its hundreds of operators, and in a server
-    whose interpreter is busy with other users' scripts each of those waits its turn: a photo network that takes
-    42 ms alone took 2.1 s beside one busy Python thread, its trace 41 ms. The trace keeps the shape-dependent
-    choices the forward made for `example` (its padding), so it is for inputs of that shape only."""
-    with torch.no_grad():
-        return torch.jit.trace(model, example, check_trace=False)
 
 
 def side_by_side(tasks: list[Callable]) -> list:
