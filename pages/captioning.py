@@ -30,6 +30,7 @@ CANVAS = 256
 FUNCTION_WORDS = {"a", ",", "of", "and", "then", END}   # words not shown in the small strips
 STRIP = 10
 PHOTO_WIDTH = 384                  # the widest picture of a photo or upload the page shows
+UPLOAD_SIDE = 512                  # an uploaded image's longer side once read: every picture made from it is smaller
 STRIP_PX = 104                     # a word's attention picture in the strip
 ENLARGED_PX = 384                  # the enlarged word's
 TEST_BLOCK = 25                    # test scenes or clips captioned together: 25 cost what 5-10 cost one by one
@@ -73,7 +74,7 @@ def described_video(sha: str, _frames: np.ndarray) -> vision.VideoDescription:
 @st.cache_data(max_entries=32, show_spinner="Reading the upload…")
 def read_upload(data: bytes, name: str, frames: int | None):
     """A Picture (frames None) or a Clip; DataError is raised again for the page to show."""
-    return media.read_image(data, name) if frames is None else media.read_video(data, name, frames)
+    return media.read_image(data, name, UPLOAD_SIDE) if frames is None else media.read_video(data, name, frames)
 
 
 # ---------------------------------------------------------------- inputs
@@ -550,14 +551,14 @@ RULES = ("This sentence is **composed by rules** from what a pretrained COCO obj
 def photo_jpeg(sha: str, what: str, width: int, _rgb: np.ndarray, _cam: np.ndarray | None, _boxes: tuple) -> bytes:
     """A photo with a map and boxes as a JPEG, made once per (photo, word or guess, width) and shared by every
     session showing it."""
-    return images.jpeg(images.photo_map(_rgb, _cam, _boxes, width))
+    return images.jpeg(images.photo_map(shown_photo(sha, _rgb, width), _cam, _boxes, width))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def shown_photo(sha: str, _rgb: np.ndarray) -> np.ndarray:
-    """The photo at the widest the page shows it: its ten pictures are made from this, not from the upload (half
-    of their time went to shrinking a 1024-pixel photo again for each)."""
-    return images.photo_map(_rgb, None, (), PHOTO_WIDTH)
+@st.cache_resource(max_entries=192, show_spinner=False)
+def shown_photo(sha: str, _rgb: np.ndarray, width: int = PHOTO_WIDTH) -> np.ndarray:
+    """The photo at a width the page shows it, made once: at PHOTO_WIDTH from the upload, narrower from that. The
+    page's ten pictures come in three widths, and shrinking the photo again for each took most of their time."""
+    return images.photo_map(_rgb if width == PHOTO_WIDTH else shown_photo(sha, _rgb), None, (), width)
 
 
 def photo_input(source: str, config) -> None:
@@ -576,9 +577,8 @@ def photo_view(rgb: np.ndarray) -> tuple[np.ndarray, vision.PhotoDescription] | 
     except DataError as e:                  # a model file missing or damaged
         st.error(str(e), icon=":material/error:")
         return None
-    shown = shown_photo(sha, rgb)
-    st.fragment(photo_words)(sha, shown, description)
-    return shown, description
+    st.fragment(photo_words)(sha, rgb, description)
+    return shown_photo(sha, rgb), description
 
 
 def noun_label(noun: vision.Noun) -> str:

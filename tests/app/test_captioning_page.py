@@ -130,6 +130,17 @@ def test_an_uploaded_photo_goes_to_the_photo_models_and_can_be_switched(tmp_path
     assert not at.exception and "composed by rules" not in texts(at.caption)
 
 
+def test_a_large_uploaded_photo_is_read_at_the_size_the_page_shows_it():
+    from engine.data import photos
+
+    jpeg = io.BytesIO()
+    Image.fromarray(photos.sample_photo("coffee")).resize((1024, 768), Image.BICUBIC).save(jpeg, format="JPEG")
+    at = run_with_uploads("pages/captioning.py", [(jpeg.getvalue(), "coffee.jpg")], src="upload")
+    assert not at.exception and not at.error
+    assert "coffee.jpg: downscaled from 1024 x 768 to 512 x 384." in texts(at.caption)
+    assert "### A cup on a dining table." in headings(at)
+
+
 def test_the_sample_pan_is_described_in_the_order_things_appear():
     at = run_page("pages/captioning.py", mode="video", vsrc="pan")
     assert not at.exception and not at.error
