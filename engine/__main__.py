@@ -310,7 +310,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     if args.command not in ("worker",):
-        configure_threads("server")
+        configure_threads("command")
         keep_freed_memory()            # the commands that train do it in this process
     try:
         return args.func(args)

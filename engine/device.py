@@ -12,18 +12,27 @@ def get_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def thread_count(role: str) -> int:
-    """Threads for a process: a training worker leaves one core to the web server.
-
-    PLAYGROUND_THREADS overrides both roles.
-    """
+def cores() -> int:
+    """The cores this process may use: PLAYGROUND_THREADS, or all of the machine's."""
     override = os.environ.get("PLAYGROUND_THREADS", "").strip()
     if override:
         if not override.isdigit() or int(override) < 1:
             raise ValueError(f"PLAYGROUND_THREADS must be a positive whole number, not {override!r}")
         return int(override)
-    cores = os.cpu_count() or 1
-    return max(1, cores - 1) if role == "worker" else cores
+    return os.cpu_count() or 1
+
+
+def thread_count(role: str) -> int:
+    """PyTorch's threads for one operation, in a process of each role (PLAYGROUND_THREADS sets them all):
+    - "command", the command line: every core;
+    - "worker", a training worker: every core but one, left to the web server;
+    - "web", the web server: one. It runs many users' scripts at once, and an operation's second thread mostly
+      waited for a core that another user's script held. Its photo networks run on workers of their own, one a core
+      (engine.models.vision.workers).
+    """
+    if os.environ.get("PLAYGROUND_THREADS", "").strip():
+        return cores()
+    return {"command": cores(), "worker": max(1, cores() - 1), "web": 1}[role]
 
 
 def configure_threads(role: str) -> int:

@@ -39,7 +39,7 @@ def one_at_a_time(key: str):
 @st.cache_resource
 def configure_process() -> float:
     """Run once per server process; returns its start time (checkpoints newer than it were "trained now")."""
-    api.configure_threads("server")
+    api.configure_threads("web")
     api.numpy_on_one_thread()
     freeze_long_lived()
     return time.time()

@@ -34,6 +34,7 @@ from PIL import Image
 from torch import nn
 
 from engine.data import DataError, package_file
+from engine.device import cores
 from engine.models import ssd
 from engine.models.common import TF_BN_EPS, SameConv, thread_pool
 
@@ -248,13 +249,13 @@ class Detection:
 
 @functools.cache
 def workers() -> ThreadPoolExecutor:
-    """The threads that run the photo networks: one per PyTorch thread of the process that first asks (a core
-    each), each running one network at a time with one thread. One server describes many users' photos on its
+    """The threads that run the photo networks: one per core the process may use (device.cores), each running one
+    network at a time with one thread. One server describes many users' photos on its
     threads; a network run with two threads took 1.6 times the CPU of a run with one (81 ms instead of 100 ms for a
     photo, but 160 ms of CPU instead of 100: the second thread mostly waits inside each operator), and runs started
     at once from many threads fought over the same cores. Queued here, at most one run per core runs at once, each
     with the least CPU, and a photo's two networks run side by side."""
-    return thread_pool(torch.get_num_threads(), 1, "photo-network")
+    return thread_pool(cores(), 1, "photo-network")
 
 
 # TorchScript is marked for removal in a later release; the pinned torch has it and tests/unit/test_vision.py runs it.

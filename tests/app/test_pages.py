@@ -1,7 +1,12 @@
 """Home and the manifold page through Streamlit's AppTest on the tiny checkpoints: no browser, real engine."""
-import pytest
+import threading
 
-from engine import registry, store
+import pytest
+import torch
+
+from app.ui import resources
+from engine import device, registry, store
+from engine.models import vision
 from tests.app.helpers import run_page, texts
 
 pytestmark = pytest.mark.usefixtures("tiny_env")
@@ -88,3 +93,21 @@ def test_a_cluster_that_does_not_answer_is_said_on_the_page(monkeypatch):
     assert "Training is unavailable: the Ray cluster at PLAYGROUND_RAY_ADDRESS" in texts(at.warning)
     assert not any(b.label in ("Train", "Retrain") for b in at.button)
     assert at.slider[0].value == 0.5                                     # the page itself works
+
+
+def test_a_page_computes_with_one_pytorch_thread_while_its_photo_networks_get_a_core_each():
+    """One server runs many users' scripts at once: each operation gets one thread (engine.device, role "web"),
+    and the photo networks keep their workers, one a core."""
+    before = torch.get_num_threads()
+    resources.configure_process.clear()
+    try:
+        at = run_page("pages/manifold.py")
+        assert not at.exception
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))   # as a new script run
+        thread.start()
+        thread.join()
+        assert seen == [1]
+        assert vision.workers()._max_workers == device.cores()
+    finally:
+        torch.set_num_threads(before)

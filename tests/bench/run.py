@@ -172,7 +172,7 @@ def step_seconds(name: str, steps: int) -> float:
     start = time.perf_counter()
     for _ in range(steps):
         step()
-    configure_threads("server")
+    configure_threads("command")
     return (time.perf_counter() - start) / steps
 
 

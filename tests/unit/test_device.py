@@ -38,26 +38,28 @@ def test_cuda_when_present(monkeypatch):
     assert device.get_device().type == "cuda"
 
 
-@pytest.mark.parametrize("cores, worker, server", [(4, 3, 4), (2, 1, 2), (1, 1, 1), (None, 1, 1)])
-def test_thread_count_per_role(monkeypatch, cores, worker, server):
+@pytest.mark.parametrize("cores, worker, command", [(4, 3, 4), (2, 1, 2), (1, 1, 1), (None, 1, 1)])
+def test_thread_count_per_role(monkeypatch, cores, worker, command):
     monkeypatch.setattr(device.os, "cpu_count", lambda: cores)
     assert device.thread_count("worker") == worker     # a worker leaves one core to the web server
-    assert device.thread_count("server") == server
+    assert device.thread_count("command") == command
+    assert device.thread_count("web") == 1             # many users' operations at once, one thread each
+    assert device.cores() == command
 
 
 @pytest.mark.parametrize("value, expected", [("3", 3), (" 7 ", 7)])
 def test_playground_threads_overrides_both_roles(monkeypatch, value, expected):
     monkeypatch.setattr(device.os, "cpu_count", lambda: 16)
     monkeypatch.setenv("PLAYGROUND_THREADS", value)
-    assert device.thread_count("worker") == expected
-    assert device.thread_count("server") == expected
+    assert [device.thread_count(role) for role in ("worker", "command", "web")] == [expected] * 3
+    assert device.cores() == expected
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
 def test_bad_playground_threads_is_a_clear_error(monkeypatch, value):
     monkeypatch.setenv("PLAYGROUND_THREADS", value)
     with pytest.raises(ValueError, match="PLAYGROUND_THREADS must be a positive whole number"):
-        device.thread_count("server")
+        device.thread_count("web")
 
 
 def test_configure_threads_sets_torch(monkeypatch):
