@@ -41,8 +41,9 @@ RULES: dict[str, set[str]] = {
     "engine.jobs": {"engine.files", "engine.registry", "engine.store"},
     "engine.train": {"engine.device", "engine.registry"},
     "engine.store": {"engine.files", "engine.registry"},
-    # Models: one module per family, built on pure computations and data sets, registered in the registry.
-    "engine.models": {"engine.analysis", "engine.data", "engine.models", "engine.registry"},
+    # Models: one module per family, built on pure computations and data sets, registered in the registry; the
+    # photo networks size their worker pool by the cores the process may use (engine.device, a leaf).
+    "engine.models": {"engine.analysis", "engine.data", "engine.device", "engine.models", "engine.registry"},
     "engine.analysis": {"engine.analysis", "engine.files"},
     "engine.data": {"engine.data"},
     # The registry fills its table by importing the model package once, on first use.
