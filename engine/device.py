@@ -12,14 +12,19 @@ def get_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def _setting() -> int | None:
+    """PLAYGROUND_THREADS as a number, or None when it is not set."""
+    value = os.environ.get("PLAYGROUND_THREADS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"PLAYGROUND_THREADS must be a positive whole number, not {value!r}")
+    return int(value)
+
+
 def cores() -> int:
     """The cores this process may use: PLAYGROUND_THREADS, or all of the machine's."""
-    override = os.environ.get("PLAYGROUND_THREADS", "").strip()
-    if override:
-        if not override.isdigit() or int(override) < 1:
-            raise ValueError(f"PLAYGROUND_THREADS must be a positive whole number, not {override!r}")
-        return int(override)
-    return os.cpu_count() or 1
+    return _setting() or os.cpu_count() or 1
 
 
 def thread_count(role: str) -> int:
@@ -30,9 +35,8 @@ def thread_count(role: str) -> int:
       waited for a core that another user's script held. Its photo networks run on workers of their own, one a core
       (engine.models.vision.workers).
     """
-    if os.environ.get("PLAYGROUND_THREADS", "").strip():
-        return cores()
-    return {"command": cores(), "worker": max(1, cores() - 1), "web": 1}[role]
+    machine = os.cpu_count() or 1
+    return _setting() or {"command": machine, "worker": max(1, machine - 1), "web": 1}[role]
 
 
 def configure_threads(role: str) -> int:
